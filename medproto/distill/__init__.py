@@ -1,0 +1,2 @@
+# Copyright (c) medproto contributors. All rights reserved.
+from . import connectors, distillers, losses  # noqa: F401
