@@ -105,12 +105,12 @@ def to_safe(obj: Any) -> Any:
     Python scalars. Objects of any other class raise ``TypeError``.
     """
     from mmengine.logging import HistoryBuffer
+    if isinstance(obj, np.generic):  # before float: np.float64 is a float
+        return obj.item()
     if obj is None or isinstance(obj, (bool, int, float, str, bytes,
                                        torch.Tensor, torch.dtype,
                                        torch.device, torch.Size)):
         return obj
-    if isinstance(obj, np.generic):
-        return obj.item()
     if isinstance(obj, np.ndarray):
         if obj.dtype == object:
             return {_TAG: 'list', 'data': [to_safe(v) for v in obj.tolist()]}
@@ -168,7 +168,7 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    from mmengine.fileio import backends, io
+    from mmengine.fileio import io
     from mmengine.fileio.backends import LocalBackend, register_backend
     from mmengine.runner.checkpoint import CheckpointLoader
 
@@ -181,12 +181,11 @@ def install() -> None:
         def put_text(self, obj: str, filepath, encoding: str = 'utf-8'):
             atomic_write_bytes(obj.encode(encoding), filepath)
 
-    register_backend('local', AtomicLocalBackend, force=True)
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
     # Drop instances of the non-atomic backend made before this point.
     for key in [k for k, v in io.backend_instances.items()
                 if type(v) is LocalBackend]:
         io.backend_instances.pop(key)
-    del backends  # noqa: F821  (imported for side effects only)
 
     def load_from_local(filename, map_location=None):
         return safe_torch_load(filename, map_location=map_location)

@@ -1,0 +1,13 @@
+# MALUNet's optimiser (AdamW lr 1e-3, wd 1e-2) with a cosine schedule,
+# iteration-based. 100 iterations = one Kvasir-SEG epoch at batch 8.
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=1e-2))
+max_iters = 3000
+param_scheduler = [
+    dict(type='CosineAnnealingLR', T_max=max_iters, eta_min=1e-5, by_epoch=False,
+         begin=0, end=max_iters)
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')

@@ -1,0 +1,1 @@
+# Copyright (c) medproto contributors. All rights reserved.

@@ -1,0 +1,136 @@
+# Copyright (c) medproto contributors. All rights reserved.
+"""Helpers shared by the command-line tools: plain-sentence errors and the
+checks a config gets before a runner is built."""
+import os
+import os.path as osp
+import re
+import sys
+from contextlib import contextmanager
+from typing import Iterator, List, Optional, Tuple
+
+from mmengine.config import Config
+
+__all__ = ['ConfigError', 'friendly_errors', 'load_config', 'preflight',
+           'explain_exception']
+
+_REGISTRY_RE = re.compile(
+    r'([\w.]+) is not in the ([\w:]+) registry')
+
+
+class ConfigError(RuntimeError):
+    """A problem in a config or a path it names, said in one sentence."""
+
+
+def explain_exception(err: BaseException) -> Optional[str]:
+    """Turn the errors users cause into one plain sentence.
+
+    Returns ``None`` for exceptions that are bugs rather than user errors,
+    which are then shown with their traceback.
+    """
+    from medproto.compat import UnsafeCheckpointError
+    text = str(err).strip().strip('"\'')
+    match = _REGISTRY_RE.search(text)
+    if isinstance(err, KeyError) and match:
+        name, registry = match.groups()
+        scope = registry.split('::')[0]
+        hint = ('' if '.' in name else
+                f" (medproto's distillation parts are reached as "
+                f"'medproto.{name}'; check the spelling and that "
+                f"custom_imports names the module that registers it)")
+        return (f"unknown type '{name}': it is not registered in the "
+                f"{registry} registry (default_scope '{scope}'){hint}.")
+    if isinstance(err, (ConfigError, UnsafeCheckpointError)):
+        return text
+    if isinstance(err, FileNotFoundError):
+        return text if text else f'file not found: {err.filename}'
+    return None
+
+
+@contextmanager
+def friendly_errors(debug: bool = False) -> Iterator[None]:
+    """Print user errors as one sentence and exit with status 1.
+
+    Args:
+        debug (bool): Re-raise every exception with its traceback. The
+            environment variable ``MEDPROTO_DEBUG=1`` does the same.
+    """
+    try:
+        yield
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as err:  # noqa: BLE001
+        if debug or os.environ.get('MEDPROTO_DEBUG'):
+            raise
+        message = explain_exception(err)
+        # mmengine wraps build errors as "class `X` in file.py: <cause>";
+        # look through the chain for the first one a user caused.
+        cause = err.__cause__ or err.__context__
+        while message is None and cause is not None:
+            message = explain_exception(cause)
+            cause = cause.__cause__ or cause.__context__
+        if message is None:
+            raise
+        print(f'error: {message}', file=sys.stderr)
+        sys.exit(1)
+
+
+def load_config(path: str) -> Config:
+    """Load a config file with a clear error when it is missing."""
+    if not osp.isfile(path):
+        raise ConfigError(f'config file not found: {path}')
+    return Config.fromfile(path)
+
+
+def _dataset_roots(cfg: Config) -> List[Tuple[str, str]]:
+    """(config key, folder) pairs of every dataloader's data folders."""
+    found = []
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = (cfg.get(loader) or {}).get('dataset')
+        stack = [(f'{loader}.dataset', dataset)]
+        while stack:
+            key, ds = stack.pop()
+            if not isinstance(ds, dict):
+                continue
+            if 'dataset' in ds:  # wrappers (RepeatDataset, ...)
+                stack.append((f'{key}.dataset', ds['dataset']))
+            for i, sub in enumerate(ds.get('datasets', []) or []):
+                stack.append((f'{key}.datasets[{i}]', sub))
+            root = ds.get('data_root')
+            if root:
+                found.append((f'{key}.data_root', root))
+    return found
+
+
+def preflight(cfg: Config, checkpoint: Optional[str] = None,
+              check_train_data: bool = True) -> None:
+    """Check the paths a config names before anything is built.
+
+    Args:
+        cfg (Config): The loaded config.
+        checkpoint (str, optional): A checkpoint given on the command line.
+        check_train_data (bool): Check ``train_dataloader`` too (False for
+            testing).
+
+    Raises:
+        ConfigError: naming the missing folder or file and its config key.
+    """
+    for key, root in _dataset_roots(cfg):
+        if not check_train_data and key.startswith('train_'):
+            continue
+        if not osp.isdir(root):
+            raise ConfigError(
+                f"data folder '{root}' ({key}) does not exist: put the "
+                f'dataset there (see docs/datasets.md) or pass '
+                f'--cfg-options {key}=/path/to/data')
+    if checkpoint is not None and not osp.isfile(checkpoint):
+        raise ConfigError(f'checkpoint file not found: {checkpoint}')
+    load_from = cfg.get('load_from')
+    if load_from and '://' not in str(load_from) and not osp.isfile(load_from):
+        raise ConfigError(f"checkpoint file not found: '{load_from}' "
+                          f'(load_from)')
+    teacher_ckpt = (cfg.get('model') or {}).get('teacher_ckpt')
+    if check_train_data and teacher_ckpt and not osp.isfile(teacher_ckpt):
+        raise ConfigError(
+            f"teacher checkpoint not found: '{teacher_ckpt}' "
+            f'(model.teacher_ckpt): train the teacher first or pass '
+            f'--cfg-options model.teacher_ckpt=/path/to/teacher.pth')

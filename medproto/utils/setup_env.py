@@ -1,0 +1,48 @@
+# Copyright (c) medproto contributors. All rights reserved.
+"""Config defaults every medproto run needs, applied by the tools."""
+import torch
+from mmengine.config import Config
+
+__all__ = ['prepare_cfg']
+
+_SAFE_HOOK = 'medproto.SafeCheckpointHook'
+
+
+def prepare_cfg(cfg: Config) -> Config:
+    """Make ``cfg`` import medproto and keep its checkpoints weights-only.
+
+    * ``custom_imports`` gets ``'medproto'`` so worker processes (DDP,
+      dataloader workers started with spawn) register the components too;
+    * ``custom_hooks`` gets :class:`medproto.engine.hooks.SafeCheckpointHook`
+      when absent, so every checkpoint of a run can be resumed with
+      ``torch.load(weights_only=True)``.
+
+    * the ``nccl`` distributed backend becomes ``gloo`` on machines without
+      CUDA, so the same config runs DDP on CPU.
+
+    Args:
+        cfg (Config): The config, changed in place.
+
+    Returns:
+        Config: The same config.
+    """
+    imports = cfg.get('custom_imports') or dict(imports=[])
+    names = imports.get('imports', [])
+    if isinstance(names, str):
+        names = [names]
+    if 'medproto' not in names:
+        names = ['medproto', *names]
+    imports['imports'] = names
+    imports.setdefault('allow_failed_imports', False)
+    cfg.custom_imports = imports
+
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') in (_SAFE_HOOK, 'SafeCheckpointHook')
+               for h in hooks):
+        hooks.append(dict(type=_SAFE_HOOK))
+    cfg.custom_hooks = hooks
+
+    dist_cfg = (cfg.get('env_cfg') or {}).get('dist_cfg') or {}
+    if dist_cfg.get('backend') == 'nccl' and not torch.cuda.is_available():
+        dist_cfg['backend'] = 'gloo'
+    return cfg

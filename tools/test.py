@@ -1,0 +1,127 @@
+# Copyright (c) medproto contributors. All rights reserved.
+"""Evaluate a checkpoint on the test set of a config.
+
+Example::
+
+    python tools/test.py configs/maunet/maunet_kvasir.py work_dirs/maunet_kvasir/best.pth
+    python tools/test.py CONFIG CKPT --out results.pkl --show-dir vis
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import medproto  # noqa: E402,F401  (installs the compat layer first)
+from mmengine.config import ConfigDict, DictAction  # noqa: E402
+from mmengine.evaluator import DumpResults  # noqa: E402
+from mmengine.registry import RUNNERS  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from medproto.utils.cli import (ConfigError, friendly_errors,  # noqa: E402
+                                load_config, preflight)
+from medproto.utils.setup_env import prepare_cfg  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
+    parser.add_argument(
+        '--out',
+        type=str,
+        help='dump the predictions to a pickle file (.pkl) for offline '
+        'analysis')
+    parser.add_argument('--show', action='store_true',
+                        help='show prediction results in a window')
+    parser.add_argument('--show-dir',
+                        help='folder where pictures of the predictions are '
+                        'saved')
+    parser.add_argument('--wait-time', type=float, default=2,
+                        help='the interval of --show (s)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value (xxx=yyy format)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--debug', action='store_true',
+                        help='show full tracebacks for every error')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def trigger_visualization_hook(cfg, args) -> None:
+    """Switch on the task's visualization hook for --show / --show-dir."""
+    hooks = cfg.default_hooks
+    if 'visualization' not in hooks:
+        raise ConfigError(
+            "--show/--show-dir need a 'visualization' entry in "
+            'default_hooks (see configs/_base_/default_runtime_seg.py)')
+    hook = hooks['visualization']
+    scope = cfg.get('default_scope', 'mmseg')
+    if scope == 'mmpretrain':
+        hook['enable'] = True
+        hook['show'] = args.show
+        hook['wait_time'] = args.wait_time
+        hook['out_dir'] = args.show_dir
+        hook['interval'] = 1
+    else:
+        hook['draw'] = True
+        hook['interval'] = 1
+        if args.show:
+            hook['show'] = True
+            hook['wait_time'] = args.wait_time
+        if args.show_dir:
+            cfg.visualizer['save_dir'] = args.show_dir
+
+
+def main() -> None:
+    args = parse_args()
+    with friendly_errors(args.debug):
+        cfg = load_config(args.config)
+        cfg.launcher = args.launcher
+        if args.cfg_options is not None:
+            cfg.merge_from_dict(args.cfg_options)
+        if args.work_dir is not None:
+            cfg.work_dir = args.work_dir
+        elif cfg.get('work_dir', None) is None:
+            cfg.work_dir = osp.join('./work_dirs',
+                                    osp.splitext(osp.basename(args.config))[0])
+        cfg.load_from = args.checkpoint
+        cfg.resume = False
+        # A distiller's checkpoint holds the teacher's weights too; testing
+        # evaluates the student and needs no separate teacher checkpoint.
+        if isinstance(cfg.get('model'), (dict, ConfigDict)) and \
+                'teacher_ckpt' in cfg.model:
+            cfg.model.teacher_ckpt = None
+        if args.show or args.show_dir:
+            trigger_visualization_hook(cfg, args)
+        if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
+            raise ConfigError(f'--out must be a .pkl file, got {args.out}')
+        prepare_cfg(cfg)
+        preflight(cfg, checkpoint=args.checkpoint, check_train_data=False)
+        for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
+                    'param_scheduler'):
+            cfg.pop(key, None)
+        if 'runner_type' not in cfg:
+            runner = Runner.from_cfg(cfg)
+        else:
+            runner = RUNNERS.build(cfg)
+        if args.out is not None:
+            runner.test_evaluator.metrics.append(
+                DumpResults(out_file_path=args.out))
+        runner.test()
+
+
+if __name__ == '__main__':
+    main()
