@@ -194,7 +194,11 @@ def test_built_from_mmseg_registry_through_evaluator():
         sample.gt_sem_seg = PixelData(data=torch.as_tensor(g)[None])
         sample.seg_logits = PixelData(data=torch.as_tensor(p)[None])
         evaluator.process([sample])
+    stored = evaluator.metrics[0].results
+    # one small tuple of int counts per image, as collect_results needs
+    assert len(stored) == len(probs)
+    assert all(len(r) == 4 and all(type(v) is int for v in r)
+               for r in stored)
     result = evaluator.evaluate(len(probs))
     expected = sklearn_reference(probs, gts)
     assert result['val/Dice'] == pytest.approx(100 * expected['Dice'])
-    assert isinstance(evaluator.metrics[0].results, list)

@@ -1,0 +1,80 @@
+# Copyright (c) medproto contributors. All rights reserved.
+"""Resize a binary segmentation dataset once, so training does not decode
+full-size images every iteration.
+
+Images are resized with area interpolation and saved as JPEG (quality 95);
+masks are thresholded (>= 128 is foreground, which removes Kvasir-SEG's JPEG
+artefacts), resized with nearest-neighbour and saved as 0/255 PNG. Pairs are
+matched by file stem.
+
+Example::
+
+    python tools/misc/resize_seg_dataset.py ../shared/datasets/kvasir-seg \
+        data/kvasir-seg-256 --size 256 256
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import cv2
+import numpy as np
+
+IMG_EXT = ('.jpg', '.jpeg', '.png', '.tif', '.tiff', '.bmp')
+
+
+def find_pairs(img_dir: str, mask_dir: str):
+    """Return sorted (stem, image path, mask path) triples; fail on orphans."""
+    def index(folder):
+        if not osp.isdir(folder):
+            sys.exit(f'error: folder not found: {folder}')
+        return {osp.splitext(f)[0]: osp.join(folder, f)
+                for f in os.listdir(folder) if f.lower().endswith(IMG_EXT)}
+    imgs, masks = index(img_dir), index(mask_dir)
+    orphans = sorted(set(imgs) ^ set(masks))
+    if orphans:
+        sys.exit(f'error: {len(orphans)} files without a partner in '
+                 f'{img_dir} / {mask_dir}, e.g. {orphans[0]}')
+    if not imgs:
+        sys.exit(f'error: no images in {img_dir}')
+    return [(s, imgs[s], masks[s]) for s in sorted(imgs)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('src', help='dataset root with <split>/images and '
+                        '<split>/masks (or images/ and masks/)')
+    parser.add_argument('dst', help='output root (same layout)')
+    parser.add_argument('--size', nargs=2, type=int, default=[256, 256],
+                        metavar=('H', 'W'))
+    parser.add_argument('--threshold', type=int, default=128)
+    args = parser.parse_args()
+    splits = [d for d in ('train', 'val', 'test')
+              if osp.isdir(osp.join(args.src, d))] or ['']
+    h, w = args.size
+    for split in splits:
+        pairs = find_pairs(osp.join(args.src, split, 'images'),
+                           osp.join(args.src, split, 'masks'))
+        out_img = osp.join(args.dst, split, 'images')
+        out_mask = osp.join(args.dst, split, 'masks')
+        os.makedirs(out_img, exist_ok=True)
+        os.makedirs(out_mask, exist_ok=True)
+        for stem, img_path, mask_path in pairs:
+            img = cv2.imread(img_path, cv2.IMREAD_COLOR)
+            mask = cv2.imread(mask_path, cv2.IMREAD_GRAYSCALE)
+            if img is None or mask is None:
+                sys.exit(f'error: cannot read {img_path if img is None else mask_path}')
+            if img.shape[:2] != mask.shape[:2]:
+                sys.exit(f'error: size mismatch {img_path} {img.shape[:2]} vs '
+                         f'{mask_path} {mask.shape[:2]}')
+            img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+            mask = (mask >= args.threshold).astype(np.uint8) * 255
+            mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
+            cv2.imwrite(osp.join(out_img, stem + '.jpg'), img,
+                        [cv2.IMWRITE_JPEG_QUALITY, 95])
+            cv2.imwrite(osp.join(out_mask, stem + '.png'), mask)
+        print(f'{split or "."}: {len(pairs)} pairs -> {args.dst}')
+
+
+if __name__ == '__main__':
+    main()
