@@ -17,8 +17,9 @@ import torch
 from mmengine.analysis import FlopAnalyzer
 from torch import nn
 
-__all__ = ['count_params', 'count_flops', 'measure_latency',
-           'check_input_shape']
+__all__ = [
+    'count_params', 'count_flops', 'measure_latency', 'check_input_shape'
+]
 
 
 def check_input_shape(input_shape: Sequence[int]) -> Tuple[int, int, int]:
@@ -31,8 +32,7 @@ def check_input_shape(input_shape: Sequence[int]) -> Tuple[int, int, int]:
         tuple[int, int, int]: The shape as a tuple.
     """
     shape = tuple(input_shape)
-    if len(shape) != 3 or not all(
-            isinstance(v, int) and v > 0 for v in shape):
+    if len(shape) != 3 or not all(isinstance(v, int) and v > 0 for v in shape):
         raise ValueError('`input_shape` must be three positive ints '
                          f'(C, H, W), got {input_shape!r}.')
     return shape
@@ -144,8 +144,8 @@ def measure_latency(model: nn.Module,
                     median_ms=median,
                     p90_ms=float(np.percentile(times, 90)),
                     per_image_ms=median / batch_size,
-                    images_per_s=1000.0 * batch_size / median
-                    if median > 0 else float('inf'))
+                    images_per_s=1000.0 * batch_size /
+                    median if median > 0 else float('inf'))
     finally:
         model.train(was_training)
     return results

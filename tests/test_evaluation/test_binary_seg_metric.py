@@ -44,23 +44,24 @@ def sklearn_reference(probs, gts, threshold=0.5):
     y_pred = np.concatenate([(p >= threshold).ravel() for p in probs])
     y_true = np.concatenate([g.ravel() for g in gts]).astype(bool)
     tn, fp, fn, tp = confusion_matrix(y_true, y_pred, labels=[0, 1]).ravel()
-    per_image_dice = [f1_score(g.ravel(), (p >= threshold).ravel(),
-                               zero_division=1.0)
-                      for p, g in zip(probs, gts)]
-    per_image_iou = [jaccard_score(g.ravel(), (p >= threshold).ravel(),
-                                   zero_division=1.0)
-                     for p, g in zip(probs, gts)]
-    return dict(
-        Dice=f1_score(y_true, y_pred),
-        IoU=jaccard_score(y_true, y_pred),
-        mIoU=jaccard_score(y_true, y_pred, average='macro'),
-        mDice=f1_score(y_true, y_pred, average='macro'),
-        Accuracy=(tp + tn) / y_true.size,
-        Sensitivity=tp / (tp + fn),
-        Specificity=tn / (tn + fp),
-        Precision=tp / (tp + fp),
-        mDice_per_image=np.mean(per_image_dice),
-        mIoU_per_image=np.mean(per_image_iou))
+    per_image_dice = [
+        f1_score(g.ravel(), (p >= threshold).ravel(), zero_division=1.0)
+        for p, g in zip(probs, gts)
+    ]
+    per_image_iou = [
+        jaccard_score(g.ravel(), (p >= threshold).ravel(), zero_division=1.0)
+        for p, g in zip(probs, gts)
+    ]
+    return dict(Dice=f1_score(y_true, y_pred),
+                IoU=jaccard_score(y_true, y_pred),
+                mIoU=jaccard_score(y_true, y_pred, average='macro'),
+                mDice=f1_score(y_true, y_pred, average='macro'),
+                Accuracy=(tp + tn) / y_true.size,
+                Sensitivity=tp / (tp + fn),
+                Specificity=tn / (tn + fp),
+                Precision=tp / (tp + fp),
+                mDice_per_image=np.mean(per_image_dice),
+                mIoU_per_image=np.mean(per_image_iou))
 
 
 def assert_matches(result, reference):
@@ -94,8 +95,10 @@ def test_one_channel_logits_and_two_channel_logits():
     one = [make_sample(g, seg_logits=x[None]) for x, g in zip(logits, gts)]
     assert_matches(run_metric(one, one_channel_scores='logit'), reference)
     # softmax([0, x])[1] == sigmoid(x)
-    two = [make_sample(g, seg_logits=np.stack([np.zeros_like(x), x]))
-           for x, g in zip(logits, gts)]
+    two = [
+        make_sample(g, seg_logits=np.stack([np.zeros_like(x), x]))
+        for x, g in zip(logits, gts)
+    ]
     assert_matches(run_metric(two), reference)
 
 
@@ -117,14 +120,15 @@ def test_pred_sem_seg_source_and_mmseg_iou_metric_agree():
     iou_metric.dataset_meta = dict(classes=('background', 'foreground'))
     iou_metric.process({}, samples)
     mmseg_result = iou_metric.compute_metrics(iou_metric.results)
-    for key, ours in (('mIoU', 'mIoU'), ('mDice', 'mDice'),
-                      ('aAcc', 'Accuracy')):
+    for key, ours in (('mIoU', 'mIoU'), ('mDice', 'mDice'), ('aAcc',
+                                                             'Accuracy')):
         assert result[ours] == pytest.approx(mmseg_result[key], abs=0.006)
 
 
 def test_pred_source_selects_field():
     gt = np.array([[1, 0]])
-    sample = make_sample(gt, seg_logits=np.array([[[0.9, 0.1]]]),
+    sample = make_sample(gt,
+                         seg_logits=np.array([[[0.9, 0.1]]]),
                          pred_sem_seg=np.array([[0, 1]]))
     assert run_metric([sample])['Dice'] == 100.0
     assert run_metric([sample], pred_source='pred_sem_seg')['Dice'] == 0.0
@@ -137,17 +141,17 @@ def test_empty_conventions():
     empty = np.zeros((5, 5), dtype=np.int64)
     hit = np.eye(5, dtype=np.int64)
     samples = [
-        make_sample(empty, seg_logits=np.zeros((1, 5, 5))),   # both empty
+        make_sample(empty, seg_logits=np.zeros((1, 5, 5))),  # both empty
         make_sample(hit, seg_logits=hit[None].astype(float)),  # perfect
-        make_sample(hit, seg_logits=np.zeros((1, 5, 5))),     # all missed
+        make_sample(hit, seg_logits=np.zeros((1, 5, 5))),  # all missed
     ]
     result = run_metric(samples)
     assert result['mDice_per_image'] == pytest.approx(100 * 2 / 3)
     assert result['mIoU_per_image'] == pytest.approx(100 * 2 / 3)
     assert result['Dice'] == pytest.approx(100 * 10 / 15)
 
-    only_empty = run_metric([make_sample(empty, seg_logits=np.zeros(
-        (1, 5, 5)))])
+    only_empty = run_metric(
+        [make_sample(empty, seg_logits=np.zeros((1, 5, 5)))])
     assert not any(math.isnan(v) for v in only_empty.values())
     assert only_empty['Dice'] == 0.0 and only_empty['IoU'] == 0.0
     assert only_empty['Sensitivity'] == 0.0
@@ -197,8 +201,7 @@ def test_built_from_mmseg_registry_through_evaluator():
     stored = evaluator.metrics[0].results
     # one small tuple of int counts per image, as collect_results needs
     assert len(stored) == len(probs)
-    assert all(len(r) == 4 and all(type(v) is int for v in r)
-               for r in stored)
+    assert all(len(r) == 4 and all(type(v) is int for v in r) for r in stored)
     result = evaluator.evaluate(len(probs))
     expected = sklearn_reference(probs, gts)
     assert result['val/Dice'] == pytest.approx(100 * expected['Dice'])

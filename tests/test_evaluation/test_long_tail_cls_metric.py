@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 from mmengine.registry import init_default_scope
-from sklearn.metrics import (accuracy_score, balanced_accuracy_score,
-                             f1_score, recall_score, roc_auc_score)
+from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score,
+                             recall_score, roc_auc_score)
 
 import medproto  # noqa: F401
 from medproto.evaluation import LongTailClsMetric
@@ -43,8 +43,8 @@ def test_matches_sklearn_on_random_data():
     assert result['macro_f1'] == pytest.approx(
         100 * f1_score(labels, preds, average='macro'))
     assert result['macro_auc'] == pytest.approx(
-        100 * roc_auc_score(labels, scores, multi_class='ovr',
-                            average='macro'))
+        100 *
+        roc_auc_score(labels, scores, multi_class='ovr', average='macro'))
     assert result['mean_recall'] == pytest.approx(
         100 * balanced_accuracy_score(labels, preds))
     for c, value in enumerate(recall_score(labels, preds, average=None)):
@@ -62,17 +62,18 @@ def test_auc_with_tied_scores():
 
 def test_absent_class_is_skipped():
     scores, labels = random_scores(num_classes=4, absent=(2, ), seed=1)
-    result = run_metric(
-        scores, labels,
-        dataset_meta=dict(classes=('a', 'b', 'c', 'd')))
+    result = run_metric(scores,
+                        labels,
+                        dataset_meta=dict(classes=('a', 'b', 'c', 'd')))
     present = [0, 1, 3]
     expected_auc = np.mean(
         [roc_auc_score(labels == c, scores[:, c]) for c in present])
     assert result['macro_auc'] == pytest.approx(100 * expected_auc)
     assert 'recall/c' not in result and 'recall/a' in result
     preds = scores.argmax(1)
-    assert result['mean_recall'] == pytest.approx(100 * np.mean(
-        recall_score(labels, preds, labels=present, average=None)))
+    assert result['mean_recall'] == pytest.approx(
+        100 *
+        np.mean(recall_score(labels, preds, labels=present, average=None)))
     assert result['macro_f1'] == pytest.approx(
         100 * f1_score(labels, preds, average='macro'))
 
@@ -94,11 +95,13 @@ def test_counts_from_dataset_meta_and_rank_split():
     assert groups['medium'].tolist() == [3, 6]
     assert groups['few'].tolist() == [0, 4]
     scores, labels = random_scores(num=100, num_classes=7, seed=3)
-    result = run_metric(scores, labels, split_by='rank',
+    result = run_metric(scores,
+                        labels,
+                        split_by='rank',
                         dataset_meta=dict(class_counts=counts))
     recalls = recall_score(labels, scores.argmax(1), average=None)
-    assert result['many_recall'] == pytest.approx(
-        100 * recalls[[1, 5, 2]].mean())
+    assert result['many_recall'] == pytest.approx(100 *
+                                                  recalls[[1, 5, 2]].mean())
     assert result['few_recall'] == pytest.approx(100 * recalls[[0, 4]].mean())
 
 
@@ -106,8 +109,9 @@ def test_group_without_present_class_and_no_counts():
     scores, labels = random_scores(num_classes=3, absent=(2, ), seed=4)
     result = run_metric(scores, labels, class_counts=[500, 50, 5])
     assert 'few_recall' not in result and 'many_recall' in result
-    assert not any(k.endswith('_recall') and k != 'mean_recall'
-                   for k in run_metric(scores, labels))
+    assert not any(
+        k.endswith('_recall') and k != 'mean_recall'
+        for k in run_metric(scores, labels))
 
 
 @pytest.mark.parametrize('kwargs, name', [

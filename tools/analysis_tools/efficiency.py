@@ -3,7 +3,8 @@
 
 Example::
 
-    python tools/analysis_tools/efficiency.py configs/malunet/malunet_isic17.py \
+    python tools/analysis_tools/efficiency.py \
+        configs/malunet/malunet_isic17.py \
         --shape 256 256 --batch-sizes 1 8 --device cpu --out report.json
 
 For a distillation config (``model.student``) only the student is built and
@@ -18,8 +19,8 @@ import platform
 import sys
 from typing import List, Optional
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import medproto  # noqa: E402,F401  (installs the compat layer first)
 import torch  # noqa: E402
@@ -29,30 +30,47 @@ from prettytable import PrettyTable  # noqa: E402
 from torch import nn  # noqa: E402
 
 from medproto.utils.cli import friendly_errors, load_config  # noqa: E402
-from medproto.utils.efficiency import (count_flops, count_params,  # noqa
-                                       measure_latency)
+from medproto.utils.efficiency import (
+    count_flops,
+    count_params,  # noqa
+    measure_latency)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Report parameters, MACs and latency of a model')
     parser.add_argument('config', help='config file path')
-    parser.add_argument('--shape', type=int, nargs=2, default=[256, 256],
-                        metavar=('H', 'W'), help='input height and width')
-    parser.add_argument('--in-channels', type=int, default=3,
+    parser.add_argument('--shape',
+                        type=int,
+                        nargs=2,
+                        default=[256, 256],
+                        metavar=('H', 'W'),
+                        help='input height and width')
+    parser.add_argument('--in-channels',
+                        type=int,
+                        default=3,
                         help='input channels')
-    parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 8],
+    parser.add_argument('--batch-sizes',
+                        type=int,
+                        nargs='+',
+                        default=[1, 8],
                         help='batch sizes to time')
-    parser.add_argument('--device', default='cpu',
-                        help="'cpu' or 'cuda[:N]'")
-    parser.add_argument('--warmup', type=int, default=10,
+    parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda[:N]'")
+    parser.add_argument('--warmup',
+                        type=int,
+                        default=10,
                         help='untimed passes per batch size')
-    parser.add_argument('--iters', type=int, default=50,
+    parser.add_argument('--iters',
+                        type=int,
+                        default=50,
                         help='timed passes per batch size')
     parser.add_argument('--out', help='write the report to this JSON file')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options',
+                        nargs='+',
+                        action=DictAction,
                         help='override settings in the config, key=value')
-    parser.add_argument('--debug', action='store_true',
+    parser.add_argument('--debug',
+                        action='store_true',
                         help='show full tracebacks for every error')
     return parser.parse_args(argv)
 
@@ -77,9 +95,10 @@ def build_deployed_model(cfg: Config) -> nn.Module:
 def format_table(report: dict) -> str:
     """Render the report as a table, one row per batch size."""
     table = PrettyTable()
-    table.field_names = ['batch', 'params (M)', 'MACs (G, per image)',
-                         'median (ms)', 'p90 (ms)', 'per image (ms)',
-                         'images/s']
+    table.field_names = [
+        'batch', 'params (M)', 'MACs (G, per image)', 'median (ms)',
+        'p90 (ms)', 'per image (ms)', 'images/s'
+    ]
     for batch_size, timing in report['latency'].items():
         table.add_row([
             batch_size, f"{report['params'] / 1e6:.4f}",
@@ -99,21 +118,23 @@ def main(argv: Optional[List[str]] = None) -> dict:
         model = build_deployed_model(cfg)
         shape = (args.in_channels, *args.shape)
         macs = count_flops(model, shape)
-        latency = measure_latency(model, shape, args.batch_sizes,
-                                  args.warmup, args.iters, args.device)
-        report = dict(
-            config=args.config,
-            model=type(model).__name__,
-            input_shape=list(shape),
-            params=count_params(model),
-            macs=macs,
-            macs_counter='mmengine.analysis.FlopAnalyzer '
-            '(one fused multiply-add = 1)',
-            device=args.device,
-            torch=torch.__version__,
-            threads=torch.get_num_threads(),
-            cpu=platform.processor() or platform.machine(),
-            latency={str(b): t for b, t in latency.items()})
+        latency = measure_latency(model, shape, args.batch_sizes, args.warmup,
+                                  args.iters, args.device)
+        report = dict(config=args.config,
+                      model=type(model).__name__,
+                      input_shape=list(shape),
+                      params=count_params(model),
+                      macs=macs,
+                      macs_counter='mmengine.analysis.FlopAnalyzer '
+                      '(one fused multiply-add = 1)',
+                      device=args.device,
+                      torch=torch.__version__,
+                      threads=torch.get_num_threads(),
+                      cpu=platform.processor() or platform.machine(),
+                      latency={
+                          str(b): t
+                          for b, t in latency.items()
+                      })
         print(f"{report['model']} on {args.device}, input "
               f"{tuple(shape)}")
         print(format_table(report))

@@ -1,1 +1,3 @@
 # Copyright (c) medproto contributors. All rights reserved.
+from .load_binary_mask import LoadBinaryMask  # noqa: F401
+from .load_image_from_ndarray import LoadImageFromNDArray  # noqa: F401

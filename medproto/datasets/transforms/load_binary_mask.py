@@ -63,8 +63,8 @@ class LoadBinaryMask(BaseTransform):
     Because thresholding always yields two levels, the transform checks the
     *raw* mask instead and refuses, naming the file:
 
-    * a multi-level label map (e.g. levels ``{0, 1, 2}``, all below the
-      threshold);
+    * a multi-level label map (e.g. levels ``{0, 1, 2}``) or any mask none
+      of whose levels reaches the threshold, except an empty ``{0}`` mask;
     * a mask with many mid-range levels (more than ``max_mid_fraction`` of the
       pixels strictly inside ``mid_range``), e.g. a soft or gray-scale map;
       JPEG artefacts (levels 1..8 and 247..254) pass;
@@ -165,9 +165,9 @@ class LoadBinaryMask(BaseTransform):
             return gray.astype(np.uint8, copy=False)
         if levels[-1] < threshold:
             raise ValueError(
-                f'mask {path!r} is not a binary mask: it has levels '
-                f'{levels[:8].tolist()}, all below the threshold {threshold}; '
-                f'it looks like a multi-class label map')
+                f'mask {path!r} is not a binary mask: its levels '
+                f'{levels[:8].tolist()} all lie below the threshold '
+                f'{threshold} (a multi-class label map, or a wrong threshold)')
         low, high = self.mid_range
         mid_fraction = hist[low + 1:high].sum() / gray.size
         if mid_fraction > self.max_mid_fraction:

@@ -2,3 +2,4 @@
 from .safe_checkpoint_hook import SafeCheckpointHook
 
 __all__ = ['SafeCheckpointHook']
+from .curriculum_distill_hook import CurriculumDistillHook  # noqa: F401,E402

@@ -6,7 +6,9 @@ from .binary_seg import (BinaryConfusion, binary_confusion,
 from .classification import (GROUP_NAMES, SPLIT_BY, confusion_matrix,
                              one_vs_rest_auc, split_classes)
 
-__all__ = ['BinaryConfusion', 'binary_confusion', 'binary_ground_truth',
-           'binary_prediction', 'check_binary_options',
-           'foreground_probability', 'get_pixel_data', 'GROUP_NAMES',
-           'SPLIT_BY', 'confusion_matrix', 'one_vs_rest_auc', 'split_classes']
+__all__ = [
+    'BinaryConfusion', 'binary_confusion', 'binary_ground_truth',
+    'binary_prediction', 'check_binary_options', 'foreground_probability',
+    'get_pixel_data', 'GROUP_NAMES', 'SPLIT_BY', 'confusion_matrix',
+    'one_vs_rest_auc', 'split_classes'
+]

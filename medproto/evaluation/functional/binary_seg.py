@@ -145,9 +145,9 @@ def binary_prediction(sample: SampleLike,
     return pred > 0
 
 
-def binary_ground_truth(sample: SampleLike,
-                        ignore_index: Optional[int] = 255
-                        ) -> Tuple[Tensor, Tensor]:
+def binary_ground_truth(
+        sample: SampleLike,
+        ignore_index: Optional[int] = 255) -> Tuple[Tensor, Tensor]:
     """Foreground and valid-pixel masks of a sample's ``gt_sem_seg``.
 
     Args:

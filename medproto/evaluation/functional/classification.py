@@ -93,7 +93,6 @@ def split_classes(class_counts: Sequence[int],
         return dict(zip(GROUP_NAMES, np.array_split(order, 3)))
     many = counts > many_threshold
     few = counts < few_threshold
-    return dict(
-        many=indices[many],
-        medium=indices[~many & ~few],
-        few=indices[few])
+    return dict(many=indices[many],
+                medium=indices[~many & ~few],
+                few=indices[few])

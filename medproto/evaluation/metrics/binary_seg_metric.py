@@ -134,9 +134,8 @@ class BinarySegMetric(BaseMetric):
                          len(counts))
         return metrics
 
-    def _log_tables(self, metrics: Dict[str, float],
-                    iou: Tuple[float, float], dice: Tuple[float, float],
-                    num_images: int) -> None:
+    def _log_tables(self, metrics: Dict[str, float], iou: Tuple[float, float],
+                    dice: Tuple[float, float], num_images: int) -> None:
         """Print a per-class and a summary table, like mmseg's IoUMetric."""
         classes = (self.dataset_meta or {}).get('classes', None)
         if classes is None or len(classes) != 2:
@@ -150,8 +149,10 @@ class BinarySegMetric(BaseMetric):
             summary.add_column(key, [round(value, 2)])
         print_log('per class results:', logger='current')
         print_log('\n' + class_table.get_string(), logger='current')
-        print_log(f'summary over {num_images} images (threshold '
-                  f'{self.threshold}):', logger='current')
+        print_log(
+            f'summary over {num_images} images (threshold '
+            f'{self.threshold}):',
+            logger='current')
         print_log('\n' + summary.get_string(), logger='current')
 
 
@@ -173,7 +174,9 @@ def _per_image_scores(counts: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     tp, fp, fn = (counts[:, i].astype(np.float64) for i in range(3))
     errors = fp + fn
     empty = (tp + errors) == 0
-    dice = np.divide(2 * tp, 2 * tp + errors,
-                     out=np.ones_like(tp), where=~empty)
+    dice = np.divide(2 * tp,
+                     2 * tp + errors,
+                     out=np.ones_like(tp),
+                     where=~empty)
     iou = np.divide(tp, tp + errors, out=np.ones_like(tp), where=~empty)
     return dice, iou

@@ -73,9 +73,8 @@ class LongTailClsMetric(BaseMetric):
         if split_by not in SPLIT_BY:
             raise ValueError(f'`split_by` must be one of {SPLIT_BY}, got '
                              f'{split_by!r}.')
-        if not (isinstance(many_threshold, int)
-                and isinstance(few_threshold, int)
-                and 0 <= few_threshold <= many_threshold):
+        if not (isinstance(many_threshold, int) and isinstance(
+                few_threshold, int) and 0 <= few_threshold <= many_threshold):
             raise ValueError(
                 '`few_threshold` and `many_threshold` must be ints with '
                 f'0 <= few_threshold <= many_threshold, got {few_threshold} '
@@ -127,20 +126,19 @@ class LongTailClsMetric(BaseMetric):
         tp = np.diag(cm).astype(np.float64)
         support, predicted = cm.sum(axis=1), cm.sum(axis=0)
         present = support > 0
-        recall = np.divide(tp, support, out=np.zeros_like(tp),
-                           where=present)
+        recall = np.divide(tp, support, out=np.zeros_like(tp), where=present)
         f1_den = support + predicted
-        f1 = np.divide(2 * tp, f1_den, out=np.zeros_like(tp),
-                       where=f1_den > 0)
+        f1 = np.divide(2 * tp, f1_den, out=np.zeros_like(tp), where=f1_den > 0)
 
-        metrics = dict(
-            top1=tp.sum() / labels.size,
-            macro_f1=f1[f1_den > 0].mean(),
-            macro_auc=self._macro_auc(labels, scores, names),
-            mean_recall=recall[present].mean())
+        metrics = dict(top1=tp.sum() / labels.size,
+                       macro_f1=f1[f1_den > 0].mean(),
+                       macro_auc=self._macro_auc(labels, scores, names),
+                       mean_recall=recall[present].mean())
         if self.report_per_class:
-            metrics.update({f'recall/{names[c]}': recall[c]
-                            for c in np.flatnonzero(present)})
+            metrics.update({
+                f'recall/{names[c]}': recall[c]
+                for c in np.flatnonzero(present)
+            })
         groups = self._groups(num_classes)
         for group, members in groups.items():
             members = members[present[members]]
@@ -222,6 +220,6 @@ class LongTailClsMetric(BaseMetric):
 
 def _warn(message: str) -> None:
     """Log a warning through the current mmengine logger."""
-    print_log(f'LongTailClsMetric: {message}', logger='current',
+    print_log(f'LongTailClsMetric: {message}',
+              logger='current',
               level=logging.WARNING)
-

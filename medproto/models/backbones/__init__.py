@@ -1,1 +1,4 @@
 # Copyright (c) medproto contributors. All rights reserved.
+from .dual_convnext_swin import DualConvNeXtSwin  # noqa: F401,E402
+from .cifar_resnet import CifarResNet  # noqa: F401,E402
+from .cifar_wrn import CifarWideResNet  # noqa: F401,E402

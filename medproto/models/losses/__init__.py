@@ -1,1 +1,4 @@
 # Copyright (c) medproto contributors. All rights reserved.
+from .class_balanced_loss import (ClassBalancedCrossEntropyLoss,  # noqa: F401
+                                  class_balanced_weights)
+from .uncertainty_weighting import UncertaintyWeighting  # noqa: F401

@@ -1,0 +1,4 @@
+_base_ = ['./_base_/cifar_classifier.py']
+model = dict(
+    backbone=dict(type='CifarWideResNet', arch='wrn40_2'),
+    head=dict(in_channels=128))

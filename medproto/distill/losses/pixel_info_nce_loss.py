@@ -1,0 +1,137 @@
+# Copyright (c) medproto contributors. All rights reserved.
+"""Pixel-level InfoNCE between student and teacher embeddings."""
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from medproto.registry import MODELS
+from .base_distill_loss import BaseDistillLoss
+from .utils import (check_positive, check_positive_int, check_same_shape,
+                    zero_loss)
+
+
+@MODELS.register_module()
+class PixelInfoNCELoss(BaseDistillLoss):
+    """InfoNCE with the teacher's same-pixel embedding as the positive.
+
+    Per image, up to K foreground and K background pixels are drawn at
+    random from the ground-truth mask (resized to the embedding size with
+    nearest interpolation). With ``s_i`` / ``t_i`` the L2-normalised student
+    / teacher embeddings of sampled pixel ``i`` and ``N(i)`` the sampled
+    pixels of the other class (from the whole batch)::
+
+        L_i = -log( exp(s_i . t_i / tau) /
+                    (exp(s_i . t_i / tau) + sum_{j in N(i)} exp(s_i . t_j / tau)) )
+
+    ``L`` is the mean of ``L_i`` over the anchors that have negatives; it is
+    a graph-connected 0 when no sampled pixel has one (e.g. a batch without
+    foreground), never NaN. This is the contrastive objective of Oord et
+    al. 2018 (InfoNCE) applied across models as in CRD (Tian et al. 2020),
+    at pixel level.
+
+    It replaces MicroAUNet's ``ContrastiveLoss`` (JeremyXSC/MicroAUNet
+    ``train.py``), which contrasts ``normalize(softmax_c(S / tau))`` of a
+    1-channel output: every such vector equals 1, so that loss is a
+    constant with zero gradient, and the teacher output it receives is
+    unused.
+
+    Args:
+        tau (float): Temperature (> 0). Defaults to 0.1.
+        num_samples (int): K, the most pixels drawn per class and image.
+            Defaults to 256.
+        loss_weight (float): Factor applied to the loss. Defaults to 1.0.
+        seed (int, optional): Seed of a private CPU ``torch.Generator``
+            used for the pixel sampling; the global RNG when None.
+            Defaults to None.
+    """
+
+    def __init__(self,
+                 tau: float = 0.1,
+                 num_samples: int = 256,
+                 loss_weight: float = 1.0,
+                 seed: Optional[int] = None) -> None:
+        super().__init__(loss_weight)
+        self.tau = check_positive('tau', tau)
+        self.num_samples = check_positive_int('num_samples', num_samples)
+        if seed is not None and (isinstance(seed, bool)
+                                 or not isinstance(seed, int)):
+            raise ValueError(f'seed must be None or an int, got {seed!r}')
+        self.generator = None if seed is None else torch.Generator(
+        ).manual_seed(seed)
+
+    def sample_pixels(self, fg_mask: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        """Draw up to K foreground and K background pixels per image.
+
+        Args:
+            fg_mask (Tensor): Boolean foreground mask, (N, h, w).
+
+        Returns:
+            tuple[Tensor, Tensor, Tensor]: Image index, flat pixel index and
+            class (1 = foreground) of every sampled pixel, each (M,), on
+            the CPU.
+        """
+        flat = fg_mask.flatten(1).cpu()
+        batch_idx, pixel_idx, labels = [], [], []
+        for n in range(flat.size(0)):
+            for label in (1, 0):
+                candidates = torch.nonzero(flat[n] == bool(label)).flatten()
+                order = torch.randperm(
+                    candidates.numel(), generator=self.generator)
+                chosen = candidates[order[:self.num_samples]]
+                batch_idx.append(torch.full_like(chosen, n))
+                pixel_idx.append(chosen)
+                labels.append(torch.full_like(chosen, label))
+        return torch.cat(batch_idx), torch.cat(pixel_idx), torch.cat(labels)
+
+    def forward(self, embed_S: Tensor, embed_T: Tensor,
+                gt_mask: Tensor) -> Tensor:
+        """Compute the loss.
+
+        Args:
+            embed_S (Tensor): Student pixel embeddings, (N, D, h, w).
+            embed_T (Tensor): Teacher pixel embeddings, (N, D, h, w);
+                detached here.
+            gt_mask (Tensor): Binary ground truth in {0, 1}, (N, 1, H, W)
+                or (N, H, W), any size.
+
+        Returns:
+            Tensor: The weighted scalar loss.
+        """
+        check_same_shape(embed_S, embed_T, type(self).__name__)
+        if embed_S.dim() != 4:
+            raise ValueError('PixelInfoNCELoss needs (N, D, h, w) embeddings,'
+                             f' got {tuple(embed_S.shape)}')
+        if gt_mask.dim() == 3:
+            gt_mask = gt_mask[:, None]
+        if gt_mask.dim() != 4 or gt_mask.shape[:2] != (embed_S.size(0), 1):
+            raise ValueError(f'gt_mask must be (N={embed_S.size(0)}, 1, H, W)'
+                             f' or (N, H, W), got {tuple(gt_mask.shape)}')
+        fg_mask = F.interpolate(
+            gt_mask.float(), size=embed_S.shape[-2:], mode='nearest')[:, 0]
+        batch_idx, pixel_idx, labels = self.sample_pixels(fg_mask > 0.5)
+        device = embed_S.device
+        batch_idx, pixel_idx, labels = (batch_idx.to(device),
+                                        pixel_idx.to(device),
+                                        labels.to(device))
+        # (N, D, h * w) indexed at (n, :, p) -> (M, D)
+        anchors = F.normalize(
+            embed_S.flatten(2)[batch_idx, :, pixel_idx], dim=1)
+        keys = F.normalize(
+            embed_T.detach().flatten(2)[batch_idx, :, pixel_idx], dim=1)
+        negatives = labels[:, None] != labels[None, :]
+        has_negative = negatives.any(dim=1)
+        if not has_negative.any():
+            return zero_loss(embed_S)
+        sim = anchors @ keys.t() / self.tau
+        candidates = negatives | torch.eye(
+            len(labels), dtype=torch.bool, device=device)
+        log_denominator = torch.logsumexp(
+            sim.masked_fill(~candidates, float('-inf')), dim=1)
+        loss = (log_denominator - sim.diagonal())[has_negative].mean()
+        return self.loss_weight * loss
+
+    def extra_repr(self) -> str:
+        return (f'tau={self.tau}, num_samples={self.num_samples}, '
+                f'{super().extra_repr()}')

@@ -1,0 +1,123 @@
+# Copyright (c) medproto contributors. All rights reserved.
+"""Training curves from mmengine's ``vis_data/scalars.json`` logs."""
+import json
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from matplotlib.figure import Figure
+
+__all__ = ['load_scalars', 'curve', 'plot_curves']
+
+
+def load_scalars(path: str) -> List[dict]:
+    """Read a ``scalars.json`` log: one JSON dict per line.
+
+    Args:
+        path (str): The log file.
+
+    Returns:
+        list[dict]: One dict per logged step (training and validation).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'log file not found: {path}')
+    records = []
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise ValueError(f'{path}:{number} is not a JSON line; '
+                                 'expected vis_data/scalars.json from '
+                                 'mmengine.') from err
+    return records
+
+
+def curve(records: Sequence[dict],
+          key: str) -> Tuple[List[float], List[float]]:
+    """``(steps, values)`` of one key over the records that log it.
+
+    Args:
+        records (Sequence[dict]): Output of :func:`load_scalars`.
+        key (str): Scalar name, e.g. ``'loss'`` or ``'mDice'``.
+
+    Returns:
+        tuple[list[float], list[float]]: The ``step`` of each record that
+        holds ``key`` (mmengine logs training scalars by iteration and
+        validation scalars by epoch or iteration) and the values.
+    """
+    steps, values = [], []
+    for index, record in enumerate(records):
+        if key in record:
+            steps.append(record.get('step', index))
+            values.append(float(record[key]))
+    return steps, values
+
+
+def plot_curves(log_files: Sequence[str],
+                keys: Sequence[str],
+                out_file: str,
+                legends: Optional[Sequence[str]] = None,
+                title: Optional[str] = None) -> Dict[str, Dict[str, tuple]]:
+    """Plot each key in its own panel, one line per log file, to a PNG.
+
+    Args:
+        log_files (Sequence[str]): ``scalars.json`` files.
+        keys (Sequence[str]): Scalar names to plot.
+        out_file (str): Output image path (the extension picks the format).
+        legends (Sequence[str], optional): One label per log file; defaults
+            to the work-dir name of each file.
+        title (str, optional): Figure title.
+
+    Returns:
+        dict: ``{key: {legend: (steps, values)}}``, the plotted data.
+    """
+    if not log_files or not keys:
+        raise ValueError('give at least one log file and one key.')
+    if legends is None:
+        legends = [_work_dir_name(path) for path in log_files]
+    if len(legends) != len(log_files):
+        raise ValueError(f'got {len(legends)} legends for {len(log_files)} '
+                         'log files.')
+    logs = {
+        legend: load_scalars(path)
+        for legend, path in zip(legends, log_files)
+    }
+    plotted: Dict[str, Dict[str, tuple]] = {}
+    fig = Figure(figsize=(7, 2.8 * len(keys)), constrained_layout=True)
+    axes = fig.subplots(len(keys), 1, squeeze=False)[:, 0]
+    for ax, key in zip(axes, keys):
+        plotted[key] = {}
+        for legend, records in logs.items():
+            steps, values = curve(records, key)
+            if steps:
+                ax.plot(steps,
+                        values,
+                        label=legend,
+                        marker='o' if len(steps) < 30 else None)
+                plotted[key][legend] = (steps, values)
+        if not plotted[key]:
+            available = sorted(
+                {k
+                 for r in next(iter(logs.values()))
+                 for k in r} - {'step'})
+            raise KeyError(f"key '{key}' is in none of the logs; keys of "
+                           f'the first log: {available}')
+        ax.set_xlabel('step')
+        ax.set_ylabel(key)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize='small')
+    if title:
+        fig.suptitle(title)
+    fig.savefig(out_file, dpi=120)
+    return plotted
+
+
+def _work_dir_name(path: str) -> str:
+    """``work_dirs/NAME/<timestamp>/vis_data/scalars.json`` -> NAME."""
+    parts = osp.normpath(osp.abspath(path)).split(osp.sep)
+    if len(parts) >= 4 and parts[-2] == 'vis_data':
+        return parts[-4]
+    return osp.basename(osp.dirname(path)) or path
