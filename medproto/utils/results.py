@@ -24,11 +24,11 @@ __all__ = ['RunRecord', 'ConfigSummary', 'read_test_metrics', 'mean_std',
 # Non-metric entries mmengine puts next to the metrics.
 _NOT_METRICS = ('time', 'data_time', 'step', 'iter', 'epoch', 'memory')
 
-# (key in the efficiency dict, column title, scale, unit)
-EFFICIENCY_COLUMNS: Tuple[Tuple[str, str, float, str], ...] = (
-    ('params', 'Params (M)', 1e-6, 'M'),
-    ('macs', 'MACs (G)', 1e-9, 'G'),
-    ('latency_ms', 'CPU latency (ms)', 1.0, 'ms'),
+# (key in the efficiency dict, column title, scale of the shown value)
+EFFICIENCY_COLUMNS: Tuple[Tuple[str, str, float], ...] = (
+    ('params', 'Params (M)', 1e-6),
+    ('macs', 'MACs (G)', 1e-9),
+    ('latency_ms', 'CPU latency (ms)', 1.0),
 )
 
 
@@ -214,7 +214,7 @@ def format_markdown(summaries: Sequence[ConfigSummary],
     """
     columns = ['config', 'seeds done', *metric_keys]
     if efficiency:
-        columns += [name for _, name, _, _ in EFFICIENCY_COLUMNS]
+        columns += [name for _, name, _ in EFFICIENCY_COLUMNS]
     lines = [f'# {title}', '', '| ' + ' | '.join(columns) + ' |',
              '|' + '---|' * len(columns)]
     for summary in summaries:
@@ -227,11 +227,11 @@ def format_markdown(summaries: Sequence[ConfigSummary],
                 cells.append('-')
         if efficiency:
             eff = efficiency.get(summary.label) or {}
-            for key, _, scale, _ in EFFICIENCY_COLUMNS:
+            for key, _, scale in EFFICIENCY_COLUMNS:
                 value = eff.get(key)
                 cells.append('-' if value is None else f'{value * scale:.3g}')
         lines.append('| ' + ' | '.join(cells) + ' |')
     lines.append('')
     lines.append('Mean ± sample standard deviation over the finished seeds.')
-    lines += [f'{note}' for note in notes]
+    lines += list(notes)
     return '\n'.join(lines) + '\n'

@@ -5,6 +5,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 
 import medproto  # noqa: F401
@@ -58,6 +59,7 @@ def test_threshold_changes_prediction():
 
 
 def test_titles_add_a_strip_and_masks_follow_image_size(tmp_path):
+    init_default_scope('mmseg')
     vis = VISUALIZERS.build(
         dict(type='BinarySegVisualizer', name='resized', title_height=10))
     out = tmp_path / 'x.png'

@@ -1,0 +1,3 @@
+# fitnet + crd: both methods' losses, one task loss.
+_base_ = ['./fitnet_wrn40_2_wrn16_2_cifar100.py']
+model = _base_.distill_parts.crd

@@ -1,0 +1,3 @@
+# kd + rkd: both methods' losses, one task loss.
+_base_ = ['./kd_r32x4_r8x4_cifar100.py']
+model = _base_.distill_parts.rkd

@@ -1,0 +1,3 @@
+# rkd + crd: both methods' losses, one task loss.
+_base_ = ['./rkd_wrn40_2_wrn16_2_cifar100.py']
+model = _base_.distill_parts.crd
