@@ -10,6 +10,7 @@ from .version import __version__
 
 _install_compat()
 
-from . import datasets, distill, engine, evaluation, models  # noqa: E402,F401
+from . import (datasets, distill, engine, evaluation, models,  # noqa: E402,F401
+               visualization)
 
 __all__ = ['__version__']

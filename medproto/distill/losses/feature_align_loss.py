@@ -44,8 +44,9 @@ class FeatureAlignLoss(BaseDistillLoss):
         if stage_weights is not None:
             if not isinstance(stage_weights, (list, tuple)) or not (
                     stage_weights):
-                raise ValueError('stage_weights must be None or a non-empty '
-                                 f'list of numbers >= 0, got {stage_weights!r}')
+                raise ValueError(
+                    'stage_weights must be None or a non-empty list of '
+                    f'numbers >= 0, got {stage_weights!r}')
             stage_weights = [
                 check_non_negative(f'stage_weights[{i}]', w)
                 for i, w in enumerate(stage_weights)

@@ -109,8 +109,9 @@ class KDLoss(BaseDistillLoss):
         """
         if preds_S.shape != preds_T.shape or preds_S.dim() < 2:
             raise ValueError('KDLoss needs student and teacher logits of the '
-                             f'same shape (N, C, ...), got {tuple(preds_S.shape)}'
-                             f' and {tuple(preds_T.shape)}')
+                             'same shape (N, C, ...), got '
+                             f'{tuple(preds_S.shape)} and '
+                             f'{tuple(preds_T.shape)}')
         if preds_S.size(1) < 2:
             raise ValueError('KDLoss needs C >= 2 classes (a softmax over one '
                              'channel is constant); use medproto.BinaryKDLoss '

@@ -22,8 +22,8 @@ class PixelInfoNCELoss(BaseDistillLoss):
     / teacher embeddings of sampled pixel ``i`` and ``N(i)`` the sampled
     pixels of the other class (from the whole batch)::
 
-        L_i = -log( exp(s_i . t_i / tau) /
-                    (exp(s_i . t_i / tau) + sum_{j in N(i)} exp(s_i . t_j / tau)) )
+        L_i = -log( exp(s_i.t_i / tau) /
+                    (exp(s_i.t_i / tau) + sum_{j in N(i)} exp(s_i.t_j / tau)) )
 
     ``L`` is the mean of ``L_i`` over the anchors that have negatives; it is
     a graph-connected 0 when no sampled pixel has one (e.g. a batch without

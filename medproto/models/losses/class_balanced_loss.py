@@ -145,8 +145,10 @@ class ClassBalancedCrossEntropyLoss(nn.Module):
         bce = F.binary_cross_entropy_with_logits(
             cls_score, target, reduction='none')
         if self.loss_type == 'focal' and self.gamma > 0:
-            bce = bce * torch.exp(-self.gamma *
-                                  (target * cls_score + F.softplus(-cls_score)))
+            # (1 - p_t)^gamma, in log space: -gamma * (y z + log(1 + e^-z))
+            log_modulator = -self.gamma * (
+                target * cls_score + F.softplus(-cls_score))
+            bce = bce * torch.exp(log_modulator)
         return bce.sum(dim=1)
 
     def forward(self,

@@ -1,0 +1,24 @@
+# Curriculum distillation MALUNet -> MAUNet on Kvasir-SEG (MicroAUNet, as the
+# method intends): imitation (BCE+Dice + pixel KD ramped by a cosine + skip
+# feature alignment) for the first 60 % of the iterations, then preference
+# (BCE+Dice + pixel InfoNCE + L2). Train the teacher first:
+#   python tools/train.py configs/malunet/malunet_kvasir.py
+# Its best checkpoint is found by the pattern below (exactly one match).
+_base_ = ['./maunet_kvasir.py', '../_base_/distill/malunet_to_maunet.py',
+          '../_base_/distill/curriculum_seg.py']
+
+model = dict(
+    _delete_=True,
+    type='medproto.SingleTeacherDistiller',
+    student={{_base_.model}},
+    teacher=dict(cfg_path='configs/malunet/malunet_kvasir.py'),
+    teacher_ckpt='work_dirs/malunet_kvasir/best_Dice_iter_*.pth',
+    student_recorders={{_base_.seg_recorders}},
+    teacher_recorders={{_base_.seg_recorders}},
+    distill_losses={{_base_.seg_distill_losses}},
+    task_loss_weight=1.0)
+
+custom_hooks = [
+    {{_base_.curriculum_hook}},
+    dict(type='medproto.SafeCheckpointHook'),
+]
