@@ -85,7 +85,8 @@ class BinarySegDataset(BaseSegDataset):
         if missing:
             raise ValueError(f'`data_prefix` must give both `img_path` and '
                              f'`seg_map_path`, missing {sorted(missing)}')
-        if not (isinstance(mask_threshold, int) and 1 <= mask_threshold <= 255):
+        if not (isinstance(mask_threshold, int)
+                and 1 <= mask_threshold <= 255):
             raise ValueError(f'`mask_threshold` must be an int in [1, 255], '
                              f'got {mask_threshold!r}')
         if split not in ('all', 'train', 'val'):

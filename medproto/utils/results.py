@@ -6,12 +6,14 @@
   ``<work_dir>/<timestamp>/<timestamp>.json``);
 * :func:`write_runs_csv` writes one row per run;
 * :func:`summarize` and :func:`format_markdown` give mean ± std over seeds
-  per config.
+  per config; :func:`write_reports` writes both files;
+* :func:`measure_efficiency` adds params, MACs and CPU latency per config.
 """
 import csv
 import glob
 import json
 import math
+import os
 import os.path as osp
 import statistics
 from dataclasses import dataclass, field
@@ -19,7 +21,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 __all__ = ['RunRecord', 'ConfigSummary', 'read_test_metrics', 'mean_std',
            'write_runs_csv', 'summarize', 'format_markdown',
-           'EFFICIENCY_COLUMNS']
+           'measure_efficiency', 'write_reports', 'EFFICIENCY_COLUMNS']
 
 # Non-metric entries mmengine puts next to the metrics.
 _NOT_METRICS = ('time', 'data_time', 'step', 'iter', 'epoch', 'memory')
@@ -235,3 +237,90 @@ def format_markdown(summaries: Sequence[ConfigSummary],
     lines.append('Mean ± sample standard deviation over the finished seeds.')
     lines += list(notes)
     return '\n'.join(lines) + '\n'
+
+
+def measure_efficiency(config: str,
+                       cfg_options: Dict[str, object],
+                       input_shape: Sequence[int],
+                       cache_file: str) -> dict:
+    """Params, MACs and CPU latency (batch 1) of a config's model.
+
+    The model (the student of a distiller) is built in this process. The
+    numbers are cached in ``cache_file`` and read from there next time.
+
+    Args:
+        config (str): Config path.
+        cfg_options (dict): Overrides, ``{'a.b': value}``.
+        input_shape (Sequence[int]): ``(C, H, W)``.
+        cache_file (str): JSON cache.
+
+    Returns:
+        dict: ``params``, ``macs`` and ``latency_ms``.
+
+    Raises:
+        ImportError: When :mod:`medproto.utils.efficiency` is missing.
+    """
+    if osp.isfile(cache_file):
+        with open(cache_file, encoding='utf-8') as f:
+            cached = json.load(f)
+        if cached.get('input_shape') == list(input_shape):
+            return cached
+    from medproto.utils.efficiency import (count_flops, count_params,
+                                           measure_latency)
+
+    from .model_loading import build_model_from_config, unwrap_student
+    options = {k: v for k, v in cfg_options.items()
+               if not k.startswith('randomness.')}
+    model = unwrap_student(build_model_from_config(config, options))
+    latency = measure_latency(model, input_shape, batch_sizes=(1, ),
+                              warmup=3, iters=20)
+    numbers = dict(
+        params=count_params(model),
+        macs=count_flops(model, input_shape),
+        latency_ms=latency[1]['median_ms'],
+        input_shape=list(input_shape))
+    os.makedirs(osp.dirname(osp.abspath(cache_file)), exist_ok=True)
+    with open(cache_file, 'w', encoding='utf-8') as f:
+        json.dump(numbers, f, indent=2)
+    return numbers
+
+
+def write_reports(title: str,
+                  records: Sequence[RunRecord],
+                  metric_keys: Sequence[str],
+                  out_dir: str,
+                  efficiency: Optional[Dict[str, dict]] = None,
+                  notes: Sequence[str] = ()) -> Tuple[str, str]:
+    """Write ``results.csv`` (one row per run) and ``results.md`` (mean ±
+    std per config) into ``out_dir``.
+
+    Args:
+        title (str): Heading of the Markdown file.
+        records (Sequence[RunRecord]): The runs.
+        metric_keys (Sequence[str]): Metric columns; empty means every
+            metric found in the finished runs.
+        out_dir (str): Output folder.
+        efficiency (dict[str, dict], optional): Per label, the numbers of
+            :func:`measure_efficiency`.
+        notes (Sequence[str]): Lines under the Markdown table.
+
+    Returns:
+        tuple[str, str]: Paths of the CSV and the Markdown file.
+    """
+    if not metric_keys:
+        metric_keys = list(dict.fromkeys(
+            key for rec in records for key in rec.metrics))
+    os.makedirs(out_dir, exist_ok=True)
+    csv_path = osp.join(out_dir, 'results.csv')
+    md_path = osp.join(out_dir, 'results.md')
+    write_runs_csv(records, metric_keys, csv_path, efficiency)
+    failed = [f'{rec.label} seed {rec.seed}' for rec in records
+              if rec.status == 'failed']
+    if failed:
+        notes = [*notes,
+                 f'Failed runs (see results.csv): {", ".join(failed)}.']
+    text = format_markdown(summarize(records, metric_keys), metric_keys,
+                           title, efficiency, notes)
+    with open(md_path, 'w', encoding='utf-8') as f:
+        f.write(text)
+    return csv_path, md_path

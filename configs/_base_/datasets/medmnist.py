@@ -1,5 +1,6 @@
 # A MedMNIST set (default BloodMNIST, 8 classes, 28x28 RGB) read from its
-# .npz file: data/medmnist/bloodmnist.npz with {train,val,test}_{images,labels}.
+# .npz file: data/medmnist/bloodmnist.npz holding the arrays
+# {train,val,test}_images and {train,val,test}_labels.
 # Set `imbalance_factor` in the train dataset for a long-tailed variant.
 # Use with default_scope='mmpretrain'.
 dataset_type = 'MedMNISTDataset'

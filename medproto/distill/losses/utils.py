@@ -9,7 +9,6 @@ warm-up factor.
 from numbers import Real
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Union
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 

@@ -58,9 +58,10 @@ class UncertaintyWeighting(nn.Module):
                  init_log_var: float = 0.0) -> None:
         super().__init__()
         if (names is None) == (num_terms is None):
-            raise ValueError('UncertaintyWeighting needs exactly one of names'
-                             f' and num_terms, got names={names!r}, '
-                             f'num_terms={num_terms!r}')
+            raise ValueError(
+                'UncertaintyWeighting needs exactly one of names (e.g. '
+                "names=['decode.loss_ce', 'loss_kd']) and num_terms, got "
+                f'names={names!r}, num_terms={num_terms!r}')
         if names is not None:
             if isinstance(names, str) or not names or any(
                     not isinstance(n, str) or 'loss' not in n for n in names):

@@ -33,12 +33,16 @@ class ToyRegressionDataset(Dataset):
         return len(self.inputs)
 
     def __getitem__(self, index: int) -> dict:
-        return dict(inputs=self.inputs[index], data_samples=self.targets[index])
+        return dict(
+            inputs=self.inputs[index], data_samples=self.targets[index])
 
 
 @MODELS.register_module()
 class ToyRegressor(BaseModel):
     """A linear layer trained with the squared error.
+
+    Inputs of any shape with 4 values per sample are flattened, so the
+    efficiency tools can feed it ``(N, 1, 2, 2)`` images.
 
     Args:
         fail (bool): Raise in the training step, to simulate a broken run.
@@ -56,7 +60,7 @@ class ToyRegressor(BaseModel):
                 mode: str = 'tensor'):
         inputs = torch.stack(list(inputs)) if isinstance(inputs, list) \
             else inputs
-        preds = self.fc(inputs)
+        preds = self.fc(inputs.flatten(1))
         if mode == 'loss':
             if self.fail:
                 raise RuntimeError('ToyRegressor was asked to fail')

@@ -91,3 +91,14 @@ def test_errors():
         loss_fn(torch.randn(2, 2), torch.tensor([0, 2]))
     with pytest.raises(ValueError, match='loss_type'):
         ClassBalancedCrossEntropyLoss(class_counts=[3, 1], loss_type='dice')
+
+
+def test_works_as_mmpretrain_head_loss():
+    from mmpretrain.structures import DataSample
+    head = MMPRETRAIN_MODELS.build(
+        dict(type='LinearClsHead', num_classes=3, in_channels=4,
+             loss=dict(type='ClassBalancedCrossEntropyLoss',
+                       class_counts=[30, 5, 1])))
+    samples = [DataSample().set_gt_label(y) for y in (0, 2)]
+    losses = head.loss((torch.randn(2, 4), ), samples)
+    assert torch.isfinite(losses['loss']) and losses['loss'] > 0

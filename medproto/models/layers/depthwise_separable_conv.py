@@ -1,0 +1,95 @@
+# Copyright (c) medproto contributors. All rights reserved.
+"""Depthwise-separable convolution with a normalisation in between.
+
+``DW(k, d) -> norm -> PW`` with biases and *no* activation: MALUNet's
+``DepthWiseConv2d`` (Ruan et al., BIBM 2022), the building block of its
+gated attention unit, and the local helper of MicroAUNet's lightweight DGA.
+"""
+from typing import Optional
+
+from mmcv.cnn import build_norm_layer
+from torch import Tensor, nn
+
+from .fusion import fuse_affine_conv1x1, fuse_conv_bn
+
+__all__ = ['DepthwiseSeparableConv']
+
+
+def _check_positive_int(name: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f'{name} must be a positive int, got {value!r}')
+
+
+class DepthwiseSeparableConv(nn.Module):
+    """``DW(k x k, dilation d) -> norm -> PW(1 x 1)``, both convs with bias.
+
+    Args:
+        in_channels (int): Input channels ``C_in``.
+        out_channels (int): Output channels ``C_out``.
+        kernel_size (int): Odd depthwise kernel size. Defaults to 3.
+        dilation (int): Depthwise dilation; the padding keeps the size.
+            Defaults to 1.
+        norm_cfg (dict, optional): Normalisation over the ``C_in`` depthwise
+            outputs, built by :func:`mmcv.cnn.build_norm_layer`. MALUNet
+            uses ``dict(type='GN', num_groups=4)`` (the default); ``BN``
+            makes the block foldable by :meth:`fuse`. None for no norm.
+
+    Shape:
+        - Input: (B, C_in, H, W).
+        - Output: (B, C_out, H, W).
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 kernel_size: int = 3,
+                 dilation: int = 1,
+                 norm_cfg: Optional[dict] = dict(type='GN', num_groups=4)
+                 ) -> None:
+        super().__init__()
+        _check_positive_int('in_channels', in_channels)
+        _check_positive_int('out_channels', out_channels)
+        _check_positive_int('dilation', dilation)
+        if not isinstance(kernel_size, int) or kernel_size < 1 or \
+                kernel_size % 2 == 0:
+            raise ValueError('kernel_size must be a positive odd int, got '
+                             f'{kernel_size!r}')
+        self.dw = nn.Conv2d(
+            in_channels,
+            in_channels,
+            kernel_size,
+            padding=dilation * (kernel_size - 1) // 2,
+            dilation=dilation,
+            groups=in_channels)
+        self.norm = nn.Identity() if norm_cfg is None else build_norm_layer(
+            norm_cfg, in_channels)[1]
+        self.pw = nn.Conv2d(in_channels, out_channels, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the block.
+
+        Args:
+            x (Tensor): Shape (B, C_in, H, W).
+
+        Returns:
+            Tensor: Shape (B, C_out, H, W).
+        """
+        return self.pw(self.norm(self.dw(x)))
+
+    def fuse(self) -> None:
+        """Fold the (BatchNorm or absent) norm into the convs, in place.
+
+        The depthwise conv absorbs the BatchNorm. A 1x1 depthwise conv is a
+        per-channel affine map, so with ``kernel_size == 1`` the whole block
+        collapses into the pointwise conv. A GroupNorm depends on the
+        sample and is left as it is. Idempotent.
+        """
+        if isinstance(self.norm, nn.BatchNorm2d):
+            self.dw = fuse_conv_bn(self.dw, self.norm)
+            self.norm = nn.Identity()
+        if isinstance(self.norm, nn.Identity) and isinstance(
+                self.dw, nn.Conv2d) and self.dw.kernel_size == (1, 1):
+            scale = self.dw.weight.detach().view(-1)
+            shift = self.dw.bias.detach()
+            self.pw = fuse_affine_conv1x1(scale, shift, self.pw)
+            self.dw = nn.Identity()

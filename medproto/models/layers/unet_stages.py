@@ -1,0 +1,118 @@
+# Copyright (c) medproto contributors. All rights reserved.
+"""Encoder and decoder stages of the MALUNet-family U-Nets.
+
+MALUNet (Ruan et al., BIBM 2022) and MicroAUNet (Wang et al., 2025) share
+one U layout; only the stage *blocks* differ:
+
+* encoder stage: ``GELU(MaxPool2(norm(block(x))))``; the deepest stage has
+  neither norm nor pooling: ``GELU(block(x))``;
+* decoder stage: ``GELU(Up2(norm(block(x)))) + skip`` with bilinear
+  upsampling (``align_corners=True``); the deepest stage does not upsample.
+
+Each stage is a module of its own, so a forward hook on it records exactly
+the stage output (an encoder skip ``t_i`` or a fused decoder feature).
+"""
+from typing import Optional
+
+import torch.nn.functional as F
+from mmcv.cnn import build_norm_layer
+from torch import Tensor, nn
+
+__all__ = ['EncoderStage', 'DecoderStage']
+
+
+def _build_norm(norm_cfg: Optional[dict], channels: int) -> nn.Module:
+    if norm_cfg is None:
+        return nn.Identity()
+    return build_norm_layer(norm_cfg, channels)[1]
+
+
+class EncoderStage(nn.Module):
+    """``GELU(MaxPool2(norm(block(x))))`` (or ``GELU(block(x))``).
+
+    Args:
+        block (nn.Module): The stage body, ``C_in -> C_out`` channels.
+        out_channels (int): ``C_out``, the channels of the norm.
+        norm_cfg (dict, optional): Norm after the block, built by
+            :func:`mmcv.cnn.build_norm_layer`. None for no norm (the
+            deepest stage). Defaults to ``dict(type='GN', num_groups=4)``.
+        downsample (bool): Max-pool by 2 after the norm. Defaults to True.
+
+    Shape:
+        - Input: (B, C_in, H, W).
+        - Output: (B, C_out, H / 2, W / 2), or (B, C_out, H, W) without
+          downsampling.
+    """
+
+    def __init__(self,
+                 block: nn.Module,
+                 out_channels: int,
+                 norm_cfg: Optional[dict] = dict(type='GN', num_groups=4),
+                 downsample: bool = True) -> None:
+        super().__init__()
+        if not isinstance(block, nn.Module):
+            raise TypeError(
+                f'block must be an nn.Module, got {type(block).__name__}')
+        self.block = block
+        self.norm = _build_norm(norm_cfg, out_channels)
+        self.downsample = bool(downsample)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Run the stage.
+
+        Args:
+            x (Tensor): Shape (B, C_in, H, W).
+
+        Returns:
+            Tensor: Shape (B, C_out, H', W').
+        """
+        x = self.norm(self.block(x))
+        if self.downsample:
+            x = F.max_pool2d(x, 2, 2)
+        return F.gelu(x)
+
+
+class DecoderStage(nn.Module):
+    """``GELU(Up2(norm(block(x)))) + skip`` (bilinear, align_corners).
+
+    Args:
+        block (nn.Module): The stage body, ``C_in -> C_out`` channels.
+        out_channels (int): ``C_out``, the channels of the norm and skip.
+        norm_cfg (dict, optional): Norm after the block. Defaults to
+            ``dict(type='GN', num_groups=4)``.
+        upsample (bool): Upsample by 2 before the activation. Defaults to
+            True.
+
+    Shape:
+        - Input: ``x`` (B, C_in, H, W) and ``skip`` (B, C_out, H', W').
+        - Output: (B, C_out, H', W') with ``H' = 2H`` when upsampling.
+    """
+
+    def __init__(self,
+                 block: nn.Module,
+                 out_channels: int,
+                 norm_cfg: Optional[dict] = dict(type='GN', num_groups=4),
+                 upsample: bool = True) -> None:
+        super().__init__()
+        if not isinstance(block, nn.Module):
+            raise TypeError(
+                f'block must be an nn.Module, got {type(block).__name__}')
+        self.block = block
+        self.norm = _build_norm(norm_cfg, out_channels)
+        self.upsample = bool(upsample)
+
+    def forward(self, x: Tensor, skip: Tensor) -> Tensor:
+        """Run the stage and add the skip.
+
+        Args:
+            x (Tensor): Deeper feature, shape (B, C_in, H, W).
+            skip (Tensor): Encoder skip, shape (B, C_out, H', W').
+
+        Returns:
+            Tensor: Shape (B, C_out, H', W').
+        """
+        x = self.norm(self.block(x))
+        if self.upsample:
+            x = F.interpolate(
+                x, scale_factor=2., mode='bilinear', align_corners=True)
+        return F.gelu(x) + skip
