@@ -5,7 +5,7 @@ Ruan, Xiang, Xie, Liu, Fu, "MALUNet: A Multi-Attention and Light-weight
 UNet for Skin Lesion Segmentation", BIBM 2022 (arXiv 2211.01784); public
 code JCruan519/MALUNet (``models/malunet.py``).
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
@@ -14,7 +14,8 @@ from torch import Tensor, nn
 from ..layers import (DecoderStage, DilatedGatedAttention, EncoderStage,
                       InvertedExternalAttention, SCAttentionBridge,
                       malunet_init_weights)
-from ..layers.unet_stages import check_unet_channels, check_unet_input
+from ..layers.unet_stages import (check_out_indices, check_unet_channels,
+                                  check_unet_input)
 
 __all__ = ['MALUNet']
 
@@ -54,7 +55,8 @@ class MALUNet(BaseModule):
     Deliberate difference from the public code: the two IEA memories are
     independent parameters initialised tied (see
     :class:`InvertedExternalAttention`); the parameter count is the public
-    one, 177,943 at the defaults (with a 1-class head: 177,934 here + 9).
+    one: 177,943 at the defaults, i.e. 177,934 in this backbone plus 9 in
+    the 1-class head.
 
     Args:
         in_channels (int): Input image channels. Defaults to 3.
@@ -83,7 +85,7 @@ class MALUNet(BaseModule):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         c = check_unet_channels(c_list, divisor=4)
-        self.out_indices = _check_out_indices(out_indices)
+        self.out_indices = check_out_indices(out_indices)
         if not isinstance(in_channels, int) or in_channels < 1:
             raise ValueError(
                 f'in_channels must be a positive int, got {in_channels!r}')
@@ -162,12 +164,3 @@ class MALUNet(BaseModule):
             outs.append(out)
         return tuple(outs[i] for i in self.out_indices)
 
-
-def _check_out_indices(out_indices: Sequence[int]) -> List[int]:
-    """Validate decoder output indices (0..4, unique)."""
-    indices = list(out_indices)
-    if not indices or len(set(indices)) != len(indices) or not all(
-            isinstance(i, int) and 0 <= i <= 4 for i in indices):
-        raise ValueError('out_indices must be unique ints in [0, 4] '
-                         f'(decoder1..decoder5), got {out_indices!r}')
-    return indices

@@ -5,3 +5,13 @@ from .attention import (ChannelAttention,  # noqa: F401,E402
 from .bottleneck import PreActBottleneck  # noqa: F401,E402
 from .layout import nchw_to_nhwc, nchw_to_tokens, nhwc_to_nchw  # noqa: F401,E402,E501
 from .scale import DynamicScalingGate, ZeroInitScale  # noqa: F401,E402
+from .weight_init import malunet_init_weights  # noqa: F401,E402
+from .fusion import (bn_to_affine, compose_conv1x1,  # noqa: F401,E402
+                     fuse_affine_conv1x1, fuse_conv_bn, switch_to_deploy)
+from .depthwise_separable_conv import DepthwiseSeparableConv  # noqa: F401,E402,E501
+from .dilated_gated_attention import (DilatedGatedAttention,  # noqa: F401,E402,E501
+                                      GatedAttentionUnit)
+from .external_attention import InvertedExternalAttention  # noqa: F401,E402
+from .sc_att_bridge import (ChannelAttentionBridge,  # noqa: F401,E402
+                            SCAttentionBridge, SpatialAttentionBridge)
+from .unet_stages import DecoderStage, EncoderStage  # noqa: F401,E402

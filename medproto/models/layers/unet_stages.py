@@ -12,13 +12,75 @@ one U layout; only the stage *blocks* differ:
 Each stage is a module of its own, so a forward hook on it records exactly
 the stage output (an encoder skip ``t_i`` or a fused decoder feature).
 """
-from typing import Optional
+from typing import List, Optional, Sequence
 
 import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from torch import Tensor, nn
 
-__all__ = ['EncoderStage', 'DecoderStage']
+__all__ = [
+    'EncoderStage', 'DecoderStage', 'check_unet_channels', 'check_unet_input',
+    'check_out_indices'
+]
+
+#: Total downsampling of the five pooled encoder stages.
+UNET_STRIDE = 32
+
+
+def check_unet_channels(c_list: Sequence[int], divisor: int = 1) -> List[int]:
+    """Validate the six stage widths of a MALUNet-family U-Net.
+
+    Args:
+        c_list (Sequence[int]): Widths of encoder1..encoder6.
+        divisor (int): Every width must be a multiple of it (4 for
+            GroupNorm(4) and the DGA split). Defaults to 1.
+
+    Returns:
+        list[int]: The widths.
+    """
+    widths = list(c_list)
+    if len(widths) != 6 or not all(
+            isinstance(c, int) and c > 0 and c % divisor == 0
+            for c in widths):
+        raise ValueError(f'c_list must be 6 positive ints divisible by '
+                         f'{divisor}, got {c_list!r}')
+    return widths
+
+
+def check_unet_input(x: Tensor, in_channels: int) -> None:
+    """Raise a ValueError unless ``x`` is (B, in_channels, H, W), H and W
+    multiples of 32.
+
+    Args:
+        x (Tensor): The input batch.
+        in_channels (int): Expected channels.
+    """
+    if x.dim() != 4 or x.shape[1] != in_channels:
+        raise ValueError(f'expected input of shape (B, {in_channels}, H, W), '
+                         f'got {tuple(x.shape)}')
+    h, w = x.shape[-2:]
+    if h % UNET_STRIDE or w % UNET_STRIDE:
+        raise ValueError(f'input height and width must be multiples of '
+                         f'{UNET_STRIDE} (five 2x poolings), got {h}x{w}; '
+                         f'pad or resize the images (e.g. '
+                         f'SegDataPreProcessor(size_divisor=32))')
+
+
+def check_out_indices(out_indices: Sequence[int]) -> List[int]:
+    """Validate decoder output indices (0 = decoder1 .. 4 = decoder5).
+
+    Args:
+        out_indices (Sequence[int]): Unique ints in [0, 4].
+
+    Returns:
+        list[int]: The indices.
+    """
+    indices = list(out_indices)
+    if not indices or len(set(indices)) != len(indices) or not all(
+            isinstance(i, int) and 0 <= i <= 4 for i in indices):
+        raise ValueError('out_indices must be unique ints in [0, 4] '
+                         f'(decoder1..decoder5), got {out_indices!r}')
+    return indices
 
 
 def _build_norm(norm_cfg: Optional[dict], channels: int) -> nn.Module:

@@ -91,7 +91,7 @@ def seg_model(width: int = 4) -> dict:
     return dict(
         type='EncoderDecoder',
         data_preprocessor=dict(type='SegDataPreProcessor', mean=[0, 0, 0],
-                               std=[255, 255, 255]),
+                               std=[255, 255, 255], size_divisor=4),
         backbone=dict(type='TestTinySegBackbone', width=width),
         decode_head=dict(type='FCNHead', in_channels=width, channels=4,
                          in_index=1, num_convs=1, concat_input=False,
