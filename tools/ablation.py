@@ -22,9 +22,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import DictAction  # noqa: E402
 
 from medproto.utils.ablation import (collect_records, report,  # noqa: E402
-                                     run_grid, run_state)
-from medproto.utils.ablation_grid import (format_cfg_options,  # noqa: E402
-                                          load_grid, plan_runs, select_runs)
+                                     run_grid, run_state, train_command)
+from medproto.utils.ablation_grid import (load_grid, plan_runs,  # noqa: E402
+                                          select_runs)
 from medproto.utils.cli import friendly_errors  # noqa: E402
 
 TOOLS_DIR = osp.dirname(osp.abspath(__file__))
@@ -56,9 +56,7 @@ def parse_args() -> argparse.Namespace:
 def print_plan(runs: list) -> None:
     """One line per run: its state and the training command."""
     for i, spec in enumerate(runs, 1):
-        argv = [osp.join(TOOLS_DIR, 'train.py'), spec.config, '--work-dir',
-                spec.work_dir, '--cfg-options',
-                *format_cfg_options(spec.cfg_options)]
+        argv = train_command(spec, TOOLS_DIR)
         print(f'[{i}/{len(runs)}] {spec.label} seed={spec.seed} '
               f'({run_state(spec.work_dir)}): python {shlex.join(argv)}')
 

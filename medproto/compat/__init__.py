@@ -6,7 +6,9 @@ Importing :mod:`medproto` calls :func:`install`, which
 1. registers pure-PyTorch stand-ins for the two ``mmcv.ops`` names mmseg
    imports eagerly, when no compiled mmcv is present (:mod:`.mmcv_ops`);
 2. makes local checkpoints load with ``weights_only=True`` and write
-   atomically (:mod:`.checkpoint`).
+   atomically (:mod:`.checkpoint`);
+3. lets mmengine's ``pytorch`` launcher run on CPU-only machines with gloo
+   (:mod:`.dist`).
 """
 from .checkpoint import (UnsafeCheckpointError, atomic_write_bytes,
                          from_safe, safe_torch_load, to_safe)
@@ -19,6 +21,7 @@ __all__ = ['install', 'UnsafeCheckpointError', 'safe_torch_load', 'to_safe',
 
 def install() -> None:
     """Install every compatibility shim (idempotent)."""
-    from . import checkpoint, mmcv_ops
+    from . import checkpoint, dist, mmcv_ops
     mmcv_ops.install()
     checkpoint.install()
+    dist.install()

@@ -24,7 +24,8 @@ from .ablation_grid import AblationGrid, RunSpec, format_cfg_options
 from .results import (RunRecord, measure_efficiency, read_test_metrics,
                       write_reports)
 
-__all__ = ['run_state', 'find_checkpoint', 'subprocess_launcher', 'run_one',
+__all__ = ['run_state', 'find_checkpoint', 'subprocess_launcher',
+           'train_command', 'evaluate_command', 'run_one',
            'run_grid', 'collect_records', 'grid_efficiency', 'report',
            'Launcher', 'DONE_MARKER', 'FAILED_MARKER']
 
@@ -84,6 +85,32 @@ def _last_line(log_file: str) -> str:
     return lines[-1] if lines else ''
 
 
+def train_command(spec: RunSpec, tools_dir: str) -> List[str]:
+    """``tools/train.py`` and its arguments for ``spec`` (with ``--resume``
+    when its work dir holds checkpoints)."""
+    argv = [osp.join(tools_dir, 'train.py'), spec.config, '--work-dir',
+            spec.work_dir]
+    if run_state(spec.work_dir) == 'resume':
+        argv.append('--resume')
+    return argv + _options_args(spec.cfg_options)
+
+
+def evaluate_command(spec: RunSpec, tools_dir: str,
+                 checkpoint: str) -> List[str]:
+    """``tools/test.py`` and its arguments: ``checkpoint`` is evaluated
+    with the run's overrides (not the seed) into ``<work_dir>/test``."""
+    options = {k: v for k, v in spec.cfg_options.items()
+               if k != 'randomness.seed'}
+    return [osp.join(tools_dir, 'test.py'), spec.config, checkpoint,
+            '--work-dir', osp.join(spec.work_dir, 'test'),
+            *_options_args(options)]
+
+
+def _options_args(options: Dict[str, object]) -> List[str]:
+    formatted = format_cfg_options(options)
+    return ['--cfg-options', *formatted] if formatted else []
+
+
 def run_one(spec: RunSpec, tools_dir: str, launcher: Launcher) -> RunRecord:
     """Train (or resume) one run, test its best checkpoint, write a marker.
 
@@ -103,13 +130,8 @@ def run_one(spec: RunSpec, tools_dir: str, launcher: Launcher) -> RunRecord:
     record = RunRecord(spec.label, spec.config, spec.seed, 'failed',
                        spec.work_dir)
     start = time.time()
-    options = format_cfg_options(spec.cfg_options)
     train_log = osp.join(spec.work_dir, 'train.log')
-    argv = [osp.join(tools_dir, 'train.py'), spec.config, '--work-dir',
-            spec.work_dir]
-    if run_state(spec.work_dir) == 'resume':
-        argv.append('--resume')
-    code = launcher([*argv, '--cfg-options', *options], train_log)
+    code = launcher(train_command(spec, tools_dir), train_log)
     checkpoint = find_checkpoint(spec.work_dir) if code == 0 else None
     if code != 0 or checkpoint is None:
         record.message = (f'training exited with status {code}: '
@@ -117,19 +139,15 @@ def run_one(spec: RunSpec, tools_dir: str, launcher: Launcher) -> RunRecord:
                           'training wrote no checkpoint')
     else:
         record.checkpoint = checkpoint
-        test_dir = osp.join(spec.work_dir, 'test')
         test_log = osp.join(spec.work_dir, 'test.log')
         test_start = time.time()
-        test_options = [o for o in options
-                        if not o.startswith('randomness.seed=')]
-        code = launcher([osp.join(tools_dir, 'test.py'), spec.config,
-                         checkpoint, '--work-dir', test_dir, '--cfg-options',
-                         *test_options], test_log)
+        code = launcher(evaluate_command(spec, tools_dir, checkpoint), test_log)
         try:
             if code != 0:
                 raise RuntimeError(f'testing exited with status {code}: '
                                    f'{_last_line(test_log)}')
-            record.metrics = read_test_metrics(test_dir, test_start - 1)
+            record.metrics = read_test_metrics(
+                osp.join(spec.work_dir, 'test'), test_start - 1)
             record.status = 'done'
         except (RuntimeError, FileNotFoundError) as err:
             record.message = str(err)

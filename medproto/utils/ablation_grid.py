@@ -15,8 +15,8 @@ A grid file (Python or YAML, read with mmengine's ``Config``) holds::
     efficiency = True                  # params, MACs, CPU latency columns
     input_shape = (3, 256, 256)
 
-Relative config paths are looked up in the current folder, then in the
-repository root.
+Names starting with ``_`` are helper variables and ignored. Relative config
+paths are looked up in the current folder, then in the repository root.
 """
 import os.path as osp
 import re
@@ -125,7 +125,8 @@ def load_grid(path: str) -> AblationGrid:
     """
     if not osp.isfile(path):
         raise ConfigError(f'grid file not found: {path}')
-    raw = Config.fromfile(path).to_dict()
+    raw = {key: value for key, value in Config.fromfile(path).to_dict().items()
+           if not key.startswith('_')}  # private helper variables
     unknown = set(raw) - set(_GRID_KEYS)
     if unknown:
         raise ConfigError(f'grid {path}: unknown key(s) {sorted(unknown)} '

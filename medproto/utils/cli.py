@@ -78,7 +78,12 @@ def load_config(path: str) -> Config:
     """Load a config file with a clear error when it is missing."""
     if not osp.isfile(path):
         raise ConfigError(f'config file not found: {path}')
-    return Config.fromfile(path)
+    try:
+        return Config.fromfile(path)
+    except (SyntaxError, NameError, TypeError, KeyError, ValueError,
+            FileNotFoundError, ImportError) as err:
+        raise ConfigError(f'cannot read config {path}: '
+                          f'{type(err).__name__}: {err}') from err
 
 
 def _dataset_roots(cfg: Config) -> List[Tuple[str, str]]:

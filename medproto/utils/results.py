@@ -12,7 +12,6 @@
 import csv
 import glob
 import json
-import math
 import os
 import os.path as osp
 import statistics
@@ -190,10 +189,11 @@ def summarize(records: Sequence[RunRecord],
     return summaries
 
 
-def _fmt(value: float) -> str:
-    if math.isnan(value):
-        return 'nan'
-    return f'{value:.4f}' if abs(value) < 1 else f'{value:.2f}'
+def _fmt_mean_std(mean: float, std: float) -> str:
+    """``mean ± std``, 4 decimals for values below 1 (ratios), else 2
+    (percentages)."""
+    digits = 4 if abs(mean) < 1 else 2
+    return f'{mean:.{digits}f} ± {std:.{digits}f}'
 
 
 def format_markdown(summaries: Sequence[ConfigSummary],
@@ -223,8 +223,7 @@ def format_markdown(summaries: Sequence[ConfigSummary],
         cells = [summary.label, f'{summary.num_done}/{summary.num_runs}']
         for key in metric_keys:
             if key in summary.stats:
-                mean, std = summary.stats[key]
-                cells.append(f'{_fmt(mean)} ± {_fmt(std)}')
+                cells.append(_fmt_mean_std(*summary.stats[key]))
             else:
                 cells.append('-')
         if efficiency:

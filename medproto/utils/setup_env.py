@@ -18,7 +18,8 @@ def prepare_cfg(cfg: Config) -> Config:
       ``torch.load(weights_only=True)``.
 
     * the ``nccl`` distributed backend becomes ``gloo`` on machines without
-      CUDA, so the same config runs DDP on CPU.
+      CUDA, and DDP wraps CPU modules without ``device_ids``, so the same
+      config runs DDP on CPU.
 
     Args:
         cfg (Config): The config, changed in place.
@@ -45,4 +46,10 @@ def prepare_cfg(cfg: Config) -> Config:
     dist_cfg = (cfg.get('env_cfg') or {}).get('dist_cfg') or {}
     if dist_cfg.get('backend') == 'nccl' and not torch.cuda.is_available():
         dist_cfg['backend'] = 'gloo'
+    if cfg.get('launcher', 'none') != 'none' and not torch.cuda.is_available():
+        # DDP over CPU modules takes no device_ids (mmengine passes the rank)
+        wrapper = cfg.get('model_wrapper_cfg') or dict(
+            type='MMDistributedDataParallel')
+        wrapper.setdefault('device_ids', None)
+        cfg.model_wrapper_cfg = wrapper
     return cfg

@@ -109,7 +109,7 @@ class PathParamwiseOptimWrapperConstructor:
                 if 'pattern' not in rule or extra:
                     raise ValueError('a dict rule needs "pattern" and may have '
                                      f'"lr_mult" and "decay_mult", got {rule!r}')
-                item = dict(lr_mult=1., decay_mult=1., **rule)
+                item = {'lr_mult': 1., 'decay_mult': 1., **rule}
             elif isinstance(rule, (list, tuple)) and len(rule) in (2, 3):
                 item = dict(
                     pattern=rule[0],

@@ -7,12 +7,11 @@ _pipeline = [
     dict(type='Resize', scale=(64, 64), keep_ratio=False),
     dict(type='PackInputs'),
 ]
-_loader = dict(batch_size=4, num_workers=0, persistent_workers=False,
-               dataset=dict(data_root=data_root, data_prefix='',
-                            pipeline=_pipeline))
+_common = dict(batch_size=4, num_workers=0, persistent_workers=False)
+_dataset = dict(data_root=data_root, data_prefix='', pipeline=_pipeline)
 train_dataloader = dict(
-    dataset=dict(imbalance_factor=2, imb_seed=0), **_loader)
-val_dataloader = dict(dataset=dict(test_mode=True), **_loader)
+    dataset=dict(imbalance_factor=2, imb_seed=0, **_dataset), **_common)
+val_dataloader = dict(dataset=dict(test_mode=True, **_dataset), **_common)
 test_dataloader = val_dataloader
 val_evaluator = dict(type='LongTailClsMetric', split_by='rank')
 test_evaluator = val_evaluator

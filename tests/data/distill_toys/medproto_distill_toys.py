@@ -17,6 +17,7 @@ from mmpretrain.structures import DataSample
 from mmseg.registry import MODELS as SEG_MODELS
 from mmseg.structures import SegDataSample
 from torch import nn
+from torch.utils.data import Dataset
 
 from medproto.registry import MODELS
 
@@ -135,3 +136,21 @@ def seg_batch(num: int = 2, size: int = 8, seed: int = 0) -> dict:
         inputs=[torch.randint(0, 256, (3, size, size), generator=g,
                               dtype=torch.uint8) for _ in range(num)],
         data_samples=samples)
+
+
+class TinyClsDataset(Dataset):
+    """``num`` random 8x8 uint8 images with labels ``i % 5``, as packed
+    samples (``inputs``, ``data_samples`` with ``sample_idx``)."""
+
+    def __init__(self, num: int = 8, size: int = 8) -> None:
+        g = torch.Generator().manual_seed(0)
+        self.images = torch.randint(0, 256, (num, 3, size, size),
+                                    generator=g, dtype=torch.uint8)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> dict:
+        sample = DataSample(metainfo=dict(sample_idx=index))
+        return dict(inputs=self.images[index],
+                    data_samples=sample.set_gt_label(index % 5))

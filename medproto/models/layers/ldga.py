@@ -1,0 +1,68 @@
+# Copyright (c) medproto contributors. All rights reserved.
+"""Lightweight dilated gated attention (LDGA) of MicroAUNet.
+
+Wang et al., MicroAUNet, 2025 (arXiv 2511.01143); public code
+JeremyXSC/MicroAUNet, ``LightweightDGA``.
+"""
+from typing import Optional
+
+import torch
+from torch import Tensor, nn
+
+from .depthwise_separable_conv import DepthwiseSeparableConv
+
+__all__ = ['LightweightDGA']
+
+
+class LightweightDGA(nn.Module):
+    """``y = DS_3(x); out = DS_1(y * sigma(PW_{C->1}(y))) + shortcut(x)``.
+
+    ``DS_k`` is a :class:`DepthwiseSeparableConv` (``DW k x k -> norm ->
+    PW``); the shortcut is ``DS_1(C_in -> C_out)`` when the widths differ,
+    else the identity. The single-channel sigmoid map is a spatial gate.
+
+    **Deliberate difference from the public code:** the helpers' norm is
+    configurable, and MAUNet uses BatchNorm instead of the public
+    GroupNorm(4), so that at inference :meth:`fuse` folds every norm:
+    ``DS_3`` becomes ``DW' -> PW`` and each ``DS_1`` one 1x1 conv.
+
+    Args:
+        in_channels (int): Input channels ``C_in``.
+        out_channels (int): Output channels ``C_out``.
+        kernel_size (int): Odd kernel of the first helper. Defaults to 3.
+        norm_cfg (dict, optional): Norm inside the helpers.
+            Defaults to ``dict(type='BN')``; the public code's is
+            ``dict(type='GN', num_groups=4)``.
+
+    Shape:
+        - Input: (B, C_in, H, W).
+        - Output: (B, C_out, H, W).
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 kernel_size: int = 3,
+                 norm_cfg: Optional[dict] = dict(type='BN')) -> None:
+        super().__init__()
+        self.dwconv = DepthwiseSeparableConv(
+            in_channels, in_channels, kernel_size, norm_cfg=norm_cfg)
+        self.gate = nn.Conv2d(in_channels, 1, 1, bias=False)
+        self.out_conv = DepthwiseSeparableConv(
+            in_channels, out_channels, 1, norm_cfg=norm_cfg)
+        self.shortcut = DepthwiseSeparableConv(
+            in_channels, out_channels, 1, norm_cfg=norm_cfg) \
+            if in_channels != out_channels else nn.Identity()
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the attention.
+
+        Args:
+            x (Tensor): Shape (B, C_in, H, W).
+
+        Returns:
+            Tensor: Shape (B, C_out, H, W).
+        """
+        y = self.dwconv(x)
+        y = y * torch.sigmoid(self.gate(y))
+        return self.out_conv(y) + self.shortcut(x)
