@@ -4,13 +4,14 @@ full-size images every iteration.
 
 Images are resized with area interpolation and saved as JPEG (quality 95);
 masks are thresholded (>= 128 is foreground, which removes Kvasir-SEG's JPEG
-artefacts), resized with nearest-neighbour and saved as 0/255 PNG. Pairs are
+artefacts), resized with nearest-neighbour and saved as 0/255 PNG (or JPEG
+at quality 100 with ``--mask-ext .jpg``, to keep the Kvasir-SEG layout). Pairs are
 matched by file stem.
 
 Example::
 
     python tools/misc/resize_seg_dataset.py ../shared/datasets/kvasir-seg \
-        data/kvasir-seg-256 --size 256 256
+        data/kvasir-seg --size 256 256 --mask-ext .jpg
 """
 import argparse
 import os
@@ -48,6 +49,10 @@ def main() -> None:
     parser.add_argument('--size', nargs=2, type=int, default=[256, 256],
                         metavar=('H', 'W'))
     parser.add_argument('--threshold', type=int, default=128)
+    parser.add_argument('--mask-ext', default='.png', choices=['.png', '.jpg'],
+                        help='mask format of the output (.jpg keeps the '
+                        'Kvasir-SEG layout; binary masks are written at '
+                        'quality 100 and thresholded again when loaded)')
     args = parser.parse_args()
     splits = [d for d in ('train', 'val', 'test')
               if osp.isdir(osp.join(args.src, d))] or ['']
@@ -72,7 +77,8 @@ def main() -> None:
             mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
             cv2.imwrite(osp.join(out_img, stem + '.jpg'), img,
                         [cv2.IMWRITE_JPEG_QUALITY, 95])
-            cv2.imwrite(osp.join(out_mask, stem + '.png'), mask)
+            cv2.imwrite(osp.join(out_mask, stem + args.mask_ext), mask,
+                        [cv2.IMWRITE_JPEG_QUALITY, 100])
         print(f'{split or "."}: {len(pairs)} pairs -> {args.dst}')
 
 
