@@ -1,11 +1,13 @@
 # Classification ablation on the long-tailed PBC set (imbalance 100): the
 # fusion neck (linear baseline, MHF v2 lite, MHF v2 AMAF-DSG), the number of
-# prototypes per class (1/3/5/10) and class-balanced loss/sampling on/off.
+# prototypes per class (1/3/5/10) and class balancing on/off (class-balanced
+# CE for the linear head; CB loss + cluster weights for 5 prototypes).
 #   python tools/ablation.py configs/ablations/cls_ablation.py
 name = 'cls_ablation'
 _dir = 'configs/pbc/'
 configs = [
     dict(label='linear', config=_dir + 'dual_nano_linear_lt100.py'),
+    dict(label='linear_cb', config=_dir + 'dual_nano_linear_cb_lt100.py'),
     dict(label='mhfv2_lite', config=_dir + 'dual_nano_mhfv2_lite_lt100.py'),
     dict(label='mhfv2_amafdsg',
          config=_dir + 'dual_nano_mhfv2_amafdsg_lt100.py'),

@@ -141,7 +141,8 @@ def run_one(spec: RunSpec, tools_dir: str, launcher: Launcher) -> RunRecord:
         record.checkpoint = checkpoint
         test_log = osp.join(spec.work_dir, 'test.log')
         test_start = time.time()
-        code = launcher(evaluate_command(spec, tools_dir, checkpoint), test_log)
+        code = launcher(
+            evaluate_command(spec, tools_dir, checkpoint), test_log)
         try:
             if code != 0:
                 raise RuntimeError(f'testing exited with status {code}: '

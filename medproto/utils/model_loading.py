@@ -22,8 +22,10 @@ def build_model_from_config(config: Union[str, Config],
                             cfg_options: Optional[dict] = None) -> nn.Module:
     """Build ``cfg.model`` in eval mode on the CPU, without a runner.
 
-    A distiller is built without its teacher checkpoint (``teacher_ckpt`` is
-    set to ``None``): its weights come from the checkpoint loaded later.
+    As in mmengine's ``Runner``, a top-level ``data_preprocessor`` goes into
+    ``cfg.model`` when the model has none. A distiller is built without its
+    teacher checkpoint (``teacher_ckpt`` is set to ``None``): its weights
+    come from the checkpoint loaded later.
 
     Args:
         config (str | Config): A config file path or a loaded config.
@@ -42,6 +44,9 @@ def build_model_from_config(config: Union[str, Config],
     prepare_cfg(cfg)
     if 'teacher_ckpt' in cfg.model:
         cfg.model.teacher_ckpt = None
+    # like mmengine's Runner: a top-level data_preprocessor is the model's
+    if cfg.get('data_preprocessor') is not None:
+        cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
     init_default_scope(cfg.get('default_scope', 'mmengine'))
     model = MODELS.build(cfg.model)
     return model.eval()

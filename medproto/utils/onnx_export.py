@@ -62,8 +62,9 @@ def get_preprocess(model: nn.Module) -> Preprocess:
         bool(getattr(proc, name, False))
         for name in ('_channel_conversion', 'channel_conversion', 'to_rgb'))
     if proc is not None and getattr(proc, '_enable_normalize', False):
-        mean = proc.mean.detach().flatten().tolist()
-        std = proc.std.detach().flatten().tolist()
+        # float32 buffers: back to the config's short decimals
+        mean = [float(f'{v:.6g}') for v in proc.mean.flatten().tolist()]
+        std = [float(f'{v:.6g}') for v in proc.std.flatten().tolist()]
     else:
         mean, std = [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]
     return Preprocess(mean=mean, std=std, to_rgb=to_rgb)

@@ -366,3 +366,12 @@ def test_cli_dry_run_and_collect_only(finished_grid, monkeypatch, capsys):
 
     code, _, err = _run_cli(monkeypatch, capsys, grid.path, '--only', 'zz')
     assert code == 1 and 'not a label' in err
+
+
+@pytest.mark.parametrize(
+    'name', ['seg_distill_terms', 'cls_ablation', 'distill_pairs'])
+def test_shipped_grids_load(name):
+    path = osp.join(ROOT, 'configs', 'ablations', f'{name}.py')
+    grid = load_grid(path)
+    assert grid.name == name and grid.metrics and grid.efficiency
+    assert len(grid.entries) >= 7 and grid.seeds == [0, 1, 2]

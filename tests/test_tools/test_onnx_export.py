@@ -45,12 +45,30 @@ model = dict(
     train_cfg=dict(), test_cfg=dict(mode='whole'))
 """
 
+# the real MAUNet student; its smallest skip needs inputs of 128 px
+MAUNET_CFG = """
+default_scope = 'mmseg'
+model = dict(
+    type='EncoderDecoder',
+    data_preprocessor=dict(type='SegDataPreProcessor', mean=[120., 110., 100.],
+                           std=[60., 50., 40.], bgr_to_rgb=True,
+                           size=(128, 128)),
+    backbone=dict(type='MAUNet', out_indices=(4, )),
+    decode_head=dict(type='FCNHead', in_channels=8, channels=8, num_convs=0,
+                     concat_input=False, num_classes=2, out_channels=1,
+                     threshold=0.5, loss_decode=dict(type='CrossEntropyLoss',
+                                                     use_sigmoid=True)),
+    train_cfg=dict(), test_cfg=dict(mode='whole'))
+"""
+
 CLS_CFG = """
 default_scope = 'mmpretrain'
+# top level, as in mmpretrain configs: the Runner moves it into the model
+data_preprocessor = dict(type='ClsDataPreprocessor',
+                         mean=[129.304, 124.07, 112.434],
+                         std=[68.17, 65.392, 70.418], to_rgb=True)
 model = dict(
     type='ImageClassifier',
-    data_preprocessor=dict(type='ClsDataPreprocessor', mean=[100., 100., 100.],
-                           std=[50., 50., 50.], to_rgb=False),
     backbone=dict(type='MobileNetV2', widen_factor=0.25, out_indices=(6, )),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(type='LinearClsHead', num_classes=3, in_channels=80))
@@ -64,9 +82,24 @@ def _write(tmp_path, name: str, text: str) -> str:
     return path
 
 
-def _checkpoint(tmp_path, config: str, prefix: str = '') -> str:
-    """Save the randomly initialised weights of ``config``'s model."""
+def _checkpoint(tmp_path, config: str, prefix: str = '',
+                calibrate_bn: bool = False) -> str:
+    """Save the randomly initialised weights of ``config``'s model.
+
+    With ``calibrate_bn`` the BatchNorm statistics are first estimated on
+    random batches, as training would: an uncalibrated deep model gives
+    activations of 1e5, where float32 rounding alone exceeds the tolerance.
+    """
+    torch.manual_seed(0)
     model = build_model_from_config(config)
+    if calibrate_bn:
+        for module in model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.momentum = None  # cumulative average
+        model.train()
+        with torch.no_grad():
+            for _ in range(3):
+                model(torch.randn(4, 3, 128, 128), mode='tensor')
     state = {prefix + k: v for k, v in model.state_dict().items()}
     path = str(tmp_path / 'model.pth')
     torch.save(dict(state_dict=state, meta=dict()), path)
@@ -119,6 +152,25 @@ def test_export_segmentor_and_verify_on_images(tmp_path, monkeypatch,
     assert meta['task'] == 'seg'
     assert meta['input']['mean'] == [120., 110., 100.]
     assert meta['input']['to_rgb'] is True
+
+
+def test_export_maunet_fuses_its_backbone(tmp_path, monkeypatch, capsys):
+    from mmseg.registry import MODELS
+    if MODELS.get('MAUNet') is None:
+        pytest.skip('MAUNet is not registered')
+    config = _write(tmp_path, 'maunet.py', MAUNET_CFG)
+    ckpt = _checkpoint(tmp_path, config, calibrate_bn=True)
+    out = str(tmp_path / 'maunet.onnx')
+    code, stdout, stderr = _export(monkeypatch, capsys, config, ckpt, '--out',
+                                   out, '--shape', '128', '128', '--verify',
+                                   _images(tmp_path))
+    assert code == 0, stdout + stderr
+    assert 'called backbone.switch_to_deploy()' in stdout
+    import onnxruntime as ort
+    session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
+    probs = session.run(None, {'input': np.zeros((1, 3, 128, 128),
+                                                 np.float32)})[0]
+    assert probs.shape == (1, 1, 128, 128)
 
 
 def test_export_classifier_random_input(tmp_path, monkeypatch, capsys):
@@ -177,6 +229,13 @@ def test_preprocess_matches_data_preprocessor(tmp_path):
     data = model.data_preprocessor(
         dict(inputs=[torch.from_numpy(img)], data_samples=None))
     np.testing.assert_allclose(ours, data['inputs'].numpy(), atol=1e-5)
+
+
+def test_top_level_data_preprocessor_goes_into_the_model(tmp_path):
+    model = build_model_from_config(_write(tmp_path, 'cls.py', CLS_CFG))
+    preprocess = get_preprocess(model)
+    assert preprocess.mean == [129.304, 124.07, 112.434]
+    assert preprocess.std == [68.17, 65.392, 70.418] and preprocess.to_rgb
 
 
 class _Block(nn.Module):

@@ -12,7 +12,6 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
-from medproto.registry import MODELS as MEDPROTO_MODELS
 from ..layers.layout import nchw_to_tokens
 from ..losses.class_balanced_loss import class_balanced_weights
 
@@ -75,7 +74,7 @@ class MultiPrototypeHead(ClsHead):
         cb_beta (float): Effective-number beta. Defaults to 0.9999.
         loss_weighting (dict, optional): Config of a medproto loss weighting
             module taking ``names``; None adds the losses. Defaults to
-            ``dict(type='UncertaintyWeighting')``.
+            ``dict(type='medproto.UncertaintyWeighting')``.
         loss (dict): Classification loss config. Defaults to
             ``dict(type='CrossEntropyLoss', loss_weight=1.0)``.
         topk (int | tuple[int]): Top-k accuracy. Defaults to ``(1, )``.
@@ -102,7 +101,7 @@ class MultiPrototypeHead(ClsHead):
                  class_counts: Optional[Sequence[int]] = None,
                  cb_beta: float = 0.9999,
                  loss_weighting: Optional[dict] = dict(
-                     type='UncertaintyWeighting'),
+                     type='medproto.UncertaintyWeighting'),
                  loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
                  topk: Union[int, Tuple[int]] = (1, ),
                  cal_acc: bool = False,
@@ -157,7 +156,7 @@ class MultiPrototypeHead(ClsHead):
         self.register_buffer('class_weights', weights, persistent=False)
         self.loss_weighting = None
         if loss_weighting is not None and self.proto_loss is not None:
-            self.loss_weighting = MEDPROTO_MODELS.build(
+            self.loss_weighting = MODELS.build(
                 dict(
                     copy.deepcopy(loss_weighting),
                     names=['loss_cls', 'loss_proto']))

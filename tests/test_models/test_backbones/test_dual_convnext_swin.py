@@ -143,3 +143,23 @@ def test_v2_backbone_equals_v1_backbone_at_init(tmp_path, enhancement):
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         assert torch.equal(v1(x)[0], v2(x)[0])
+
+
+@pytest.mark.parametrize('name', [
+    'dual_nano_linear', 'dual_nano_mhfv2_lite', 'dual_nano_mhfv2_amafdsg',
+    'dual_nano_mhfv2_lite_proto'
+])
+def test_base_model_configs_build_and_run(name):
+    import os.path as osp
+
+    from mmengine.config import Config
+    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))))
+    cfg = Config.fromfile(
+        osp.join(root, 'configs', '_base_', 'models', name + '.py'))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.eval()
+    with torch.no_grad():
+        preds = model(torch.randn(2, 3, 64, 64), mode='predict')
+    assert len(preds) == 2 and preds[0].pred_score.shape == (8, )

@@ -1,0 +1,9 @@
+# Baseline with class-balanced CE (beta 0.9999, training-set counts).
+_base_ = ['./dual_nano_linear_lt100.py']
+model = dict(
+    head=dict(
+        loss=dict(
+            _delete_=True,
+            type='ClassBalancedCrossEntropyLoss',
+            class_counts=_base_.class_counts,
+            beta=0.9999)))

@@ -1,0 +1,28 @@
+# Fine-tuning recipe of the MHF code: differential learning rates matched on
+# module paths (backbone 0.1, fusion blocks 0.5, enhancement 1.0, head 2.0;
+# base lr 1e-4) and the backbone frozen -- except its fusion blocks -- for
+# the first epoch. Start from a trained checkpoint, e.g.
+#   --cfg-options load_from=work_dirs/dual_nano_mhfv2_lite_lt100/best.pth
+# (the linear head's weights are skipped, the backbone is loaded).
+_base_ = ['./dual_nano_proto5_lt100.py']
+optim_wrapper = dict(
+    optimizer=dict(lr=1e-4),
+    paramwise_cfg=dict(lr_mults=[
+        ('head.prototype_manager', 2.0, 0.0),
+        ('backbone.fusions.*.enhancement', 1.0),
+        ('backbone.fusions', 0.5),
+        ('backbone', 0.1),
+        ('head', 2.0),
+    ]))
+custom_hooks = [
+    dict(type='medproto.SafeCheckpointHook'),
+    dict(
+        type='medproto.FreezeUnfreezeHook',
+        modules=['backbone'],
+        exclude=['backbone.fusions'],
+        freeze_for=1,
+        by_epoch=True),
+]
+# DDP: frozen parameters get no gradient while frozen.
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)

@@ -1,0 +1,20 @@
+# + MultiPrototypeHead on MHF_block_v2 (lite): 5 prototypes per class at
+# start, up to 10; class-balanced CE and cluster weights from the training
+# counts; no weight decay on the prototypes (they are re-normalised).
+_base_ = [
+    '../_base_/models/dual_nano_mhfv2_lite_proto.py',
+    './_base_/pbc_lt100_cpu.py'
+]
+model = dict(
+    head=dict(
+        num_prototypes=5,
+        max_prototypes=10,
+        class_counts=_base_.class_counts,
+        cb_beta=0.9999,
+        loss=dict(
+            _delete_=True,
+            type='ClassBalancedCrossEntropyLoss',
+            class_counts=_base_.class_counts,
+            beta=0.9999)))
+optim_wrapper = dict(
+    paramwise_cfg=dict(lr_mults=[('head.prototype_manager', 1.0, 0.0)]))
