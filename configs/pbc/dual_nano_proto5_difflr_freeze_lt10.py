@@ -1,4 +1,4 @@
-# As dual_nano_proto5_difflr_freeze_lt100.py on PBC-LT with imbalance factor 10.
+# As dual_nano_proto5_difflr_freeze_lt100.py, imbalance factor 10.
 _base_ = ['./dual_nano_proto5_difflr_freeze_lt100.py']
 imbalance_factor = 10
 # long_tail_counts(850, 8, 10), labels in sorted class-name order

@@ -80,8 +80,9 @@ def test_iteration_mode_switches_at_the_right_iteration(tmp_path):
     model = ToyModel()
     start = {n: p.detach().clone() for n, p in model.named_parameters()}
     bn_mean = model.backbone.bn.running_mean.clone()
-    hook = FreezeUnfreezeHook(modules=['backbone'], exclude=['backbone.fusions'],
-                              freeze_for=3, by_epoch=False)
+    hook = FreezeUnfreezeHook(
+        modules=['backbone'], exclude=['backbone.fusions'], freeze_for=3,
+        by_epoch=False)
     runner = _runner(tmp_path, model, hook, by_epoch=False, max_iters=5)
     after = {}
 

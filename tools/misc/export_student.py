@@ -68,12 +68,13 @@ def verify_student(cfg: Config, state_dict: OrderedDict) -> None:
         student_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
     init_default_scope(cfg.get('default_scope'))
     student = MODELS.build(student_cfg)
-    result = student.load_state_dict(state_dict, strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        raise ConfigError(
-            'the exported weights do not fit the student of the config: '
-            f'missing {result.missing_keys[:8]}, unexpected '
-            f'{result.unexpected_keys[:8]}')
+    try:
+        student.load_state_dict(state_dict, strict=True)
+    except RuntimeError as err:
+        details = '; '.join(
+            line.strip() for line in str(err).splitlines()[1:4])
+        raise ConfigError('the exported weights do not fit the student of '
+                          f'the config: {details}') from None
 
 
 def export_student(config: str,

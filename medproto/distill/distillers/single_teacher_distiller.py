@@ -173,9 +173,10 @@ class SingleTeacherDistiller(BaseModel):
                                  f"'loss' (mmengine sums those), got {name!r}")
             if not isinstance(cfg, Mapping) or not isinstance(
                     cfg.get('inputs'), Mapping):
-                raise ValueError(f'distill loss {name!r} must be a config '
-                                 "dict with an 'inputs' dict, e.g. inputs="
-                                 "dict(preds_S='s.logits', preds_T='t.logits')")
+                raise ValueError(
+                    f'distill loss {name!r} must be a config dict with an '
+                    "'inputs' dict, e.g. inputs=dict(preds_S='s.logits', "
+                    "preds_T='t.logits')")
             cfg = copy.deepcopy(dict(cfg))
             inputs = cfg.pop('inputs')
             self._loss_inputs[name] = {

@@ -107,8 +107,9 @@ class PathParamwiseOptimWrapperConstructor:
             if isinstance(rule, dict):
                 extra = set(rule) - {'pattern', 'lr_mult', 'decay_mult'}
                 if 'pattern' not in rule or extra:
-                    raise ValueError('a dict rule needs "pattern" and may have '
-                                     f'"lr_mult" and "decay_mult", got {rule!r}')
+                    raise ValueError(
+                        'a dict rule needs "pattern" and may have "lr_mult" '
+                        f'and "decay_mult", got {rule!r}')
                 item = {'lr_mult': 1., 'decay_mult': 1., **rule}
             elif isinstance(rule, (list, tuple)) and len(rule) in (2, 3):
                 item = dict(

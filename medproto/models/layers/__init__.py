@@ -3,7 +3,8 @@ from .attention import (ChannelAttention,  # noqa: F401,E402
                         LocalGlobalChannelAttention,
                         MultiScaleSpatialAttention, SpatialAttention)
 from .bottleneck import PreActBottleneck  # noqa: F401,E402
-from .layout import nchw_to_nhwc, nchw_to_tokens, nhwc_to_nchw  # noqa: F401,E402,E501
+from .layout import (nchw_to_nhwc, nchw_to_tokens,  # noqa: F401,E402
+                     nhwc_to_nchw)
 from .scale import DynamicScalingGate, ZeroInitScale  # noqa: F401,E402
 from .weight_init import malunet_init_weights  # noqa: F401,E402
 from .fusion import (bn_to_affine, compose_conv1x1,  # noqa: F401,E402

@@ -212,8 +212,9 @@ class MultiScaleSpatialAttention(nn.Module):
     def __init__(self, kernel_sizes: Sequence[int] = (3, 5)) -> None:
         super().__init__()
         kernel_sizes = tuple(kernel_sizes)
-        if not kernel_sizes or any(not isinstance(k, int) or k < 1 or k % 2 == 0
-                                   for k in kernel_sizes):
+        if not kernel_sizes or any(
+                not isinstance(k, int) or k < 1 or k % 2 == 0
+                for k in kernel_sizes):
             raise ValueError('kernel_sizes must be a non-empty sequence of '
                              f'positive odd ints, got {kernel_sizes!r}')
         self.convs = nn.ModuleList(

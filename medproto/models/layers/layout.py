@@ -21,7 +21,8 @@ def nchw_to_nhwc(x: Tensor) -> Tensor:
         ``out[b, h, w] == x[b, :, h, w]``.
     """
     if x.dim() != 4:
-        raise ValueError(f'expected a (B, C, H, W) tensor, got {tuple(x.shape)}')
+        raise ValueError(
+            f'expected a (B, C, H, W) tensor, got {tuple(x.shape)}')
     return x.permute(0, 2, 3, 1).contiguous()
 
 
@@ -36,7 +37,8 @@ def nhwc_to_nchw(x: Tensor) -> Tensor:
         ``out[b, :, h, w] == x[b, h, w]``.
     """
     if x.dim() != 4:
-        raise ValueError(f'expected a (B, H, W, C) tensor, got {tuple(x.shape)}')
+        raise ValueError(
+            f'expected a (B, H, W, C) tensor, got {tuple(x.shape)}')
     return x.permute(0, 3, 1, 2).contiguous()
 
 
@@ -50,5 +52,6 @@ def nchw_to_tokens(x: Tensor) -> Tensor:
         Tensor: Shape (B, H*W, C); token ``h * W + w`` is ``x[b, :, h, w]``.
     """
     if x.dim() != 4:
-        raise ValueError(f'expected a (B, C, H, W) tensor, got {tuple(x.shape)}')
+        raise ValueError(
+            f'expected a (B, C, H, W) tensor, got {tuple(x.shape)}')
     return x.flatten(2).transpose(1, 2)

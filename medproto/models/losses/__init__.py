@@ -2,3 +2,4 @@
 from .class_balanced_loss import (ClassBalancedCrossEntropyLoss,  # noqa: F401
                                   class_balanced_weights)
 from .uncertainty_weighting import UncertaintyWeighting  # noqa: F401
+from .bce_dice_loss import BceDiceLoss  # noqa: F401

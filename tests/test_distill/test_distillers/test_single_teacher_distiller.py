@@ -194,7 +194,8 @@ def test_predict_and_tensor_modes_run_the_student_alone():
 
 def test_state_dict_keeps_all_parts():
     cfg = cls_distiller_cfg()
-    cfg['distill_losses']['loss_probe'] = dict(PROBE, inputs=dict(x='s.logits'))
+    cfg['distill_losses']['loss_probe'] = dict(PROBE,
+                                               inputs=dict(x='s.logits'))
     keys = build(cfg).state_dict().keys()
     for prefix in ('student.', 'teacher.', 'connectors.hint.',
                    'distill_losses.loss_probe.bank'):
