@@ -10,6 +10,8 @@ from typing import Iterator, List, Optional, Tuple
 
 from mmengine.config import Config
 
+from .paths import resolve_checkpoint
+
 __all__ = ['ConfigError', 'friendly_errors', 'load_config', 'preflight',
            'explain_exception']
 
@@ -134,8 +136,11 @@ def preflight(cfg: Config, checkpoint: Optional[str] = None,
         raise ConfigError(f"checkpoint file not found: '{load_from}' "
                           f'(load_from)')
     teacher_ckpt = (cfg.get('model') or {}).get('teacher_ckpt')
-    if check_train_data and teacher_ckpt and not osp.isfile(teacher_ckpt):
-        raise ConfigError(
-            f"teacher checkpoint not found: '{teacher_ckpt}' "
-            f'(model.teacher_ckpt): train the teacher first or pass '
-            f'--cfg-options model.teacher_ckpt=/path/to/teacher.pth')
+    if check_train_data and teacher_ckpt:
+        try:
+            resolve_checkpoint(teacher_ckpt)
+        except (FileNotFoundError, ValueError) as err:
+            raise ConfigError(
+                f'{err} (model.teacher_ckpt): train the teacher first or '
+                f'pass --cfg-options model.teacher_ckpt=/path/to/teacher.pth'
+            ) from None

@@ -2,7 +2,6 @@
 """One teacher, one student: the distiller of ``docs/architecture.md``."""
 import copy
 import logging
-import os.path as osp
 from collections import OrderedDict
 from numbers import Real
 from typing import Dict, List, Mapping, Optional, Union
@@ -15,6 +14,7 @@ from torch import Tensor, nn
 
 from medproto.distill.recorders import RecorderManager
 from medproto.registry import MODELS
+from medproto.utils.paths import model_cfg_from_file, resolve_checkpoint
 from .inputs import (InputRef, RefDict, check_forward_arguments,
                      gather_data_field, parse_input_refs, resolve_all)
 
@@ -42,9 +42,13 @@ class SingleTeacherDistiller(BaseModel):
     alone.
 
     Args:
-        student (dict | nn.Module): Student config (or model).
-        teacher (dict | nn.Module): Teacher config (or model).
-        teacher_ckpt (str, optional): Teacher checkpoint, loaded strictly
+        student (dict | nn.Module): Student config (or model). A config
+            ``dict(cfg_path=FILE, ...)`` takes the ``model`` of another
+            config file (mmrazor style), merged with the other keys.
+        teacher (dict | nn.Module): Teacher config (or model), the same way,
+            e.g. ``dict(cfg_path='configs/malunet/malunet_kvasir.py')``.
+        teacher_ckpt (str, optional): Teacher checkpoint (a path or a glob
+            pattern matching one file), loaded strictly
             when the distiller is built. None leaves the teacher random
             (e.g. for testing a distiller checkpoint that holds the teacher
             already). Defaults to None.
@@ -137,6 +141,8 @@ class SingleTeacherDistiller(BaseModel):
             model = cfg
         elif isinstance(cfg, Mapping):
             cfg = copy.deepcopy(dict(cfg))
+            if 'cfg_path' in cfg:
+                cfg = model_cfg_from_file(cfg)
             if data_preprocessor is not None:
                 cfg.setdefault('data_preprocessor', data_preprocessor)
             model = MODELS.build(cfg)
@@ -193,14 +199,13 @@ class SingleTeacherDistiller(BaseModel):
         """Load the teacher's weights strictly from ``filename``.
 
         Args:
-            filename (str): Checkpoint path (or URL).
+            filename (str): Checkpoint path, URL or a glob pattern that
+                matches exactly one file.
             prefix (str, optional): Keep only the keys with this prefix and
                 strip it (``'student.'`` for a distiller checkpoint).
         """
-        if '://' not in filename and not osp.isfile(filename):
-            raise FileNotFoundError(
-                f'teacher checkpoint not found: {filename} '
-                '(model.teacher_ckpt)')
+        filename = resolve_checkpoint(filename,
+                                      'teacher checkpoint (model.teacher_ckpt)')
         checkpoint = CheckpointLoader.load_checkpoint(filename, 'cpu')
         state_dict = checkpoint.get('state_dict', checkpoint)
         state_dict = OrderedDict(

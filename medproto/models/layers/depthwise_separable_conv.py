@@ -10,7 +10,7 @@ from typing import Optional
 from mmcv.cnn import build_norm_layer
 from torch import Tensor, nn
 
-from .fusion import fuse_affine_conv1x1, fuse_conv_bn
+from .fusion import bn_to_affine, fuse_affine_conv1x1, fuse_conv_bn
 
 __all__ = ['DepthwiseSeparableConv']
 
@@ -85,7 +85,11 @@ class DepthwiseSeparableConv(nn.Module):
         sample and is left as it is. Idempotent.
         """
         if isinstance(self.norm, nn.BatchNorm2d):
-            self.dw = fuse_conv_bn(self.dw, self.norm)
+            if isinstance(self.dw, nn.Identity):
+                self.pw = fuse_affine_conv1x1(*bn_to_affine(self.norm),
+                                              self.pw)
+            else:
+                self.dw = fuse_conv_bn(self.dw, self.norm)
             self.norm = nn.Identity()
         if isinstance(self.norm, nn.Identity) and isinstance(
                 self.dw, nn.Conv2d) and self.dw.kernel_size == (1, 1):
