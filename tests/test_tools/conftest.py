@@ -29,12 +29,12 @@ def run_tool(*args: str, timeout: int = 600, expect_ok: bool = True,
     return out
 
 
-@pytest.fixture
+@pytest.fixture(scope='session')
 def tool():
     return run_tool
 
 
-@pytest.fixture
+@pytest.fixture(scope='session')
 def configs_dir():
     return CONFIGS
 

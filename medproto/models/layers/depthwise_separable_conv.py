@@ -33,6 +33,10 @@ class DepthwiseSeparableConv(nn.Module):
             outputs, built by :func:`mmcv.cnn.build_norm_layer`. MALUNet
             uses ``dict(type='GN', num_groups=4)`` (the default); ``BN``
             makes the block foldable by :meth:`fuse`. None for no norm.
+        depthwise (bool): Use the depthwise conv. False gives ``norm -> PW``
+            and needs ``kernel_size == 1``: a 1x1 depthwise conv is a
+            per-channel affine map, which a following BatchNorm cancels in
+            training (up to its sign and ``eps``). Defaults to True.
 
     Shape:
         - Input: (B, C_in, H, W).
@@ -44,8 +48,8 @@ class DepthwiseSeparableConv(nn.Module):
                  out_channels: int,
                  kernel_size: int = 3,
                  dilation: int = 1,
-                 norm_cfg: Optional[dict] = dict(type='GN', num_groups=4)
-                 ) -> None:
+                 norm_cfg: Optional[dict] = dict(type='GN', num_groups=4),
+                 depthwise: bool = True) -> None:
         super().__init__()
         _check_positive_int('in_channels', in_channels)
         _check_positive_int('out_channels', out_channels)
@@ -54,7 +58,10 @@ class DepthwiseSeparableConv(nn.Module):
                 kernel_size % 2 == 0:
             raise ValueError('kernel_size must be a positive odd int, got '
                              f'{kernel_size!r}')
-        self.dw = nn.Conv2d(
+        if not depthwise and (kernel_size != 1 or dilation != 1):
+            raise ValueError('depthwise=False needs kernel_size=1 and '
+                             f'dilation=1, got {kernel_size} and {dilation}')
+        self.dw = nn.Identity() if not depthwise else nn.Conv2d(
             in_channels,
             in_channels,
             kernel_size,

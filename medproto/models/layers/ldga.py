@@ -21,10 +21,14 @@ class LightweightDGA(nn.Module):
     PW``); the shortcut is ``DS_1(C_in -> C_out)`` when the widths differ,
     else the identity. The single-channel sigmoid map is a spatial gate.
 
-    **Deliberate difference from the public code:** the helpers' norm is
-    configurable, and MAUNet uses BatchNorm instead of the public
-    GroupNorm(4), so that at inference :meth:`fuse` folds every norm:
-    ``DS_3`` becomes ``DW' -> PW`` and each ``DS_1`` one 1x1 conv.
+    **Deliberate differences from the public code** (both optional): the
+    helpers' norm is configurable, and MAUNet uses BatchNorm instead of the
+    public GroupNorm(4), so that at inference the norms fold into the convs
+    (``DS_3`` becomes ``DW' -> PW`` and each ``DS_1`` one 1x1 conv); and
+    with BatchNorm the per-channel 1x1 depthwise conv of the ``DS_1``
+    helpers is redundant (BatchNorm cancels a per-channel affine map) and
+    can be dropped (``dw_in_1x1=False``), which saves a pass over the
+    feature map and ``2 * C_in`` parameters per helper.
 
     Args:
         in_channels (int): Input channels ``C_in``.
@@ -33,6 +37,8 @@ class LightweightDGA(nn.Module):
         norm_cfg (dict, optional): Norm inside the helpers.
             Defaults to ``dict(type='BN')``; the public code's is
             ``dict(type='GN', num_groups=4)``.
+        dw_in_1x1 (bool): Keep the 1x1 depthwise conv in the ``DS_1``
+            helpers, as the public code. Defaults to True.
 
     Shape:
         - Input: (B, C_in, H, W).
@@ -43,15 +49,18 @@ class LightweightDGA(nn.Module):
                  in_channels: int,
                  out_channels: int,
                  kernel_size: int = 3,
-                 norm_cfg: Optional[dict] = dict(type='BN')) -> None:
+                 norm_cfg: Optional[dict] = dict(type='BN'),
+                 dw_in_1x1: bool = True) -> None:
         super().__init__()
         self.dwconv = DepthwiseSeparableConv(
             in_channels, in_channels, kernel_size, norm_cfg=norm_cfg)
         self.gate = nn.Conv2d(in_channels, 1, 1, bias=False)
         self.out_conv = DepthwiseSeparableConv(
-            in_channels, out_channels, 1, norm_cfg=norm_cfg)
+            in_channels, out_channels, 1, norm_cfg=norm_cfg,
+            depthwise=dw_in_1x1)
         self.shortcut = DepthwiseSeparableConv(
-            in_channels, out_channels, 1, norm_cfg=norm_cfg) \
+            in_channels, out_channels, 1, norm_cfg=norm_cfg,
+            depthwise=dw_in_1x1) \
             if in_channels != out_channels else nn.Identity()
 
     def forward(self, x: Tensor) -> Tensor:

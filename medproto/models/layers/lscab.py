@@ -97,6 +97,10 @@ class LightweightSpatialAttentionBridge(nn.Module):
                     f'than {self.pad} px, got {tuple(f.shape[-2:])}; use '
                     f'inputs of at least {32 * (self.pad + 1)} px')
             m = F.pad(max_mean_map(f), [self.pad] * 4, mode='reflect')
+            if f.is_contiguous(memory_format=torch.channels_last):
+                # A 2-channel map is ambiguous; keep the skip's layout, in
+                # which the CPU conv (and its backward) is ~3x faster.
+                m = m.contiguous(memory_format=torch.channels_last)
             maps.append(torch.sigmoid(self.conv(m)))
         return maps
 

@@ -92,6 +92,12 @@ def _build_norm(norm_cfg: Optional[dict], channels: int) -> nn.Module:
 class EncoderStage(nn.Module):
     """``GELU(MaxPool2(norm(block(x))))`` (or ``GELU(block(x))``).
 
+    With ``norm_after_pool=True`` the order is ``GELU(norm(MaxPool2(
+    block(x))))``: the norm runs on a quarter of the pixels. For a
+    per-channel affine norm with positive scale both orders compute the same
+    function (max-pooling commutes with increasing affine maps); in training
+    a BatchNorm then takes its statistics from the pooled map.
+
     Args:
         block (nn.Module): The stage body, ``C_in -> C_out`` channels.
         out_channels (int): ``C_out``, the channels of the norm.
@@ -99,6 +105,8 @@ class EncoderStage(nn.Module):
             :func:`mmcv.cnn.build_norm_layer`. None for no norm (the
             deepest stage). Defaults to ``dict(type='GN', num_groups=4)``.
         downsample (bool): Max-pool by 2 after the norm. Defaults to True.
+        norm_after_pool (bool): Pool before normalising. Defaults to False
+            (MALUNet's order).
 
     Shape:
         - Input: (B, C_in, H, W).
@@ -110,7 +118,8 @@ class EncoderStage(nn.Module):
                  block: nn.Module,
                  out_channels: int,
                  norm_cfg: Optional[dict] = dict(type='GN', num_groups=4),
-                 downsample: bool = True) -> None:
+                 downsample: bool = True,
+                 norm_after_pool: bool = False) -> None:
         super().__init__()
         if not isinstance(block, nn.Module):
             raise TypeError(
@@ -118,6 +127,7 @@ class EncoderStage(nn.Module):
         self.block = block
         self.norm = _build_norm(norm_cfg, out_channels)
         self.downsample = bool(downsample)
+        self.norm_after_pool = bool(norm_after_pool)
 
     def forward(self, x: Tensor) -> Tensor:
         """Run the stage.
@@ -128,9 +138,13 @@ class EncoderStage(nn.Module):
         Returns:
             Tensor: Shape (B, C_out, H', W').
         """
-        x = self.norm(self.block(x))
+        x = self.block(x)
+        if not self.norm_after_pool:
+            x = self.norm(x)
         if self.downsample:
             x = F.max_pool2d(x, 2, 2)
+        if self.norm_after_pool:
+            x = self.norm(x)
         return F.gelu(x)
 
 

@@ -1,0 +1,16 @@
+# Curriculum KD MALUNet -> MAUNet on the shipped sample, for tests: the
+# pieces of configs/maunet/maunet_kd_kvasir.py on the tiny data and budget.
+# Pass the teacher with --cfg-options model.teacher_ckpt=...
+_base_ = ['./seg_tiny.py', '../../../configs/_base_/distill/malunet_to_maunet.py',
+          '../../../configs/_base_/distill/curriculum_seg.py']
+model = dict(
+    _delete_=True,
+    type='medproto.SingleTeacherDistiller',
+    student={{_base_.model}},
+    teacher=dict(cfg_path='tests/data/configs/seg_tiny_teacher.py'),
+    teacher_ckpt=None,
+    student_recorders={{_base_.seg_recorders}},
+    teacher_recorders={{_base_.seg_recorders}},
+    distill_losses={{_base_.seg_distill_losses}})
+custom_hooks = [{{_base_.curriculum_hook}},
+                dict(type='medproto.SafeCheckpointHook')]
