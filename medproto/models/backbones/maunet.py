@@ -20,6 +20,8 @@ from ..layers.unet_stages import (check_out_indices, check_unet_channels,
 
 __all__ = ['MAUNet']
 
+_BATCH_NORMS = ('BN', 'BN2d', 'SyncBN')
+
 
 @MODELS.register_module()
 class MAUNet(BaseModule):
@@ -43,18 +45,28 @@ class MAUNet(BaseModule):
     can be compared without adapters.
 
     **Deliberate differences from the public code**, for CPU speed (the
-    public student is slower than its teacher on CPU):
+    public student is slower than its teacher on CPU). Each has a switch;
+    ``norm_cfg=dict(type='GN', num_groups=4), channels_last=False,
+    dw_in_1x1=True, norm_after_pool=False`` gives the public network
+    (84,272 parameters + 9 in the 1-class head = 84,281):
 
     * every GroupNorm (stage norms and the LDGA helpers) is a BatchNorm
-      (``norm_cfg``), so that :meth:`fuse` folds all of them that follow a
+      (``norm_cfg``), so that :meth:`fuse` folds those that follow a
       linear op into the convolutions for inference;
+    * the LDGA 1x1 helpers drop their 1x1 depthwise conv
+      (``dw_in_1x1=False``), a per-channel affine map that the following
+      BatchNorm cancels; this removes 1,248 parameters;
+    * the encoder stage norms run after the max-pooling
+      (``norm_after_pool=True``), on a quarter of the pixels; for positive
+      BatchNorm scales the function class is the same (see
+      :class:`EncoderStage`);
     * with ``channels_last=True`` the input is converted once to the
-      channels-last memory format, in which PyTorch's depthwise and 1x1
-      convolutions with few channels run much faster on CPU;
-    * the ReLUs are in place.
+      channels-last memory format, in which PyTorch's depthwise and
+      small 1x1 convolutions run much faster on CPU;
+    * the DWD ReLUs are in place.
 
-    At the defaults: 84,271 parameters (the public 84,281 minus GN's
-    ... see the tests) and about 0.041 GMACs at 256x256.
+    At the defaults: 83,024 parameters (83,033 with the head) and about
+    0.040 GMACs at 256x256.
 
     Args:
         in_channels (int): Input image channels. Defaults to 3.
@@ -64,6 +76,11 @@ class MAUNet(BaseModule):
         norm_cfg (dict): Stage and LDGA norm. Defaults to ``dict(type='BN')``;
             ``dict(type='GN', num_groups=4)`` gives the public layers.
         channels_last (bool): Run in the channels-last memory format.
+            Defaults to True.
+        dw_in_1x1 (bool): Keep the 1x1 depthwise conv of the LDGA 1x1
+            helpers (public). False needs a BatchNorm ``norm_cfg``.
+            Defaults to False.
+        norm_after_pool (bool): Encoder norms after the pooling.
             Defaults to True.
         out_indices (Sequence[int]): Which decoder outputs (0 = decoder1,
             4 = decoder5) :meth:`forward` returns. Defaults to all five.
@@ -83,6 +100,8 @@ class MAUNet(BaseModule):
                  bridge: bool = True,
                  norm_cfg: dict = dict(type='BN'),
                  channels_last: bool = True,
+                 dw_in_1x1: bool = False,
+                 norm_after_pool: bool = True,
                  out_indices: Sequence[int] = (0, 1, 2, 3, 4),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -92,26 +111,36 @@ class MAUNet(BaseModule):
         if not isinstance(norm_cfg, dict) or 'type' not in norm_cfg:
             raise ValueError('norm_cfg must be a dict with a "type" key, got '
                              f'{norm_cfg!r}')
+        if not dw_in_1x1 and norm_cfg['type'] not in _BATCH_NORMS:
+            raise ValueError(
+                'dw_in_1x1=False drops a per-channel affine map that only a '
+                f'BatchNorm cancels; got norm_cfg={norm_cfg!r}. Use '
+                'dw_in_1x1=True with other norms.')
         c = check_unet_channels(c_list)
         self.out_indices = check_out_indices(out_indices)
         self.in_channels = in_channels
         self.c_list = tuple(c)
         self.channels_last = bool(channels_last)
 
+        def ldga(cin: int, cout: int) -> LightweightDGA:
+            return LightweightDGA(
+                cin, cout, norm_cfg=norm_cfg, dw_in_1x1=dw_in_1x1)
+
         def down(cin: int, cout: int) -> nn.Sequential:
-            return nn.Sequential(
-                DWDBlock(cin), LightweightDGA(cin, cout, norm_cfg=norm_cfg))
+            return nn.Sequential(DWDBlock(cin), ldga(cin, cout))
 
         def up(cin: int, cout: int) -> nn.Sequential:
-            return nn.Sequential(
-                LightweightDGA(cin, cout, norm_cfg=norm_cfg), DWDBlock(cout))
+            return nn.Sequential(ldga(cin, cout), DWDBlock(cout))
 
-        self.encoder1 = EncoderStage(
-            DWDConv(in_channels, c[0]), c[0], norm_cfg)
-        self.encoder2 = EncoderStage(down(c[0], c[1]), c[1], norm_cfg)
-        self.encoder3 = EncoderStage(down(c[1], c[2]), c[2], norm_cfg)
-        self.encoder4 = EncoderStage(down(c[2], c[3]), c[3], norm_cfg)
-        self.encoder5 = EncoderStage(down(c[3], c[4]), c[4], norm_cfg)
+        def enc(block: nn.Module, cout: int) -> EncoderStage:
+            return EncoderStage(
+                block, cout, norm_cfg, norm_after_pool=norm_after_pool)
+
+        self.encoder1 = enc(DWDConv(in_channels, c[0]), c[0])
+        self.encoder2 = enc(down(c[0], c[1]), c[1])
+        self.encoder3 = enc(down(c[1], c[2]), c[2])
+        self.encoder4 = enc(down(c[2], c[3]), c[3])
+        self.encoder5 = enc(down(c[3], c[4]), c[4])
         self.encoder6 = EncoderStage(
             down(c[4], c[5]), c[5], None, downsample=False)
         self.bridge = LSCAB(c[:5]) if bridge else None

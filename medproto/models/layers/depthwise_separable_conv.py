@@ -11,6 +11,7 @@ from mmcv.cnn import build_norm_layer
 from torch import Tensor, nn
 
 from .fusion import bn_to_affine, fuse_affine_conv1x1, fuse_conv_bn
+from .pointwise_conv import PointwiseConv2d
 
 __all__ = ['DepthwiseSeparableConv']
 
@@ -70,7 +71,7 @@ class DepthwiseSeparableConv(nn.Module):
             groups=in_channels)
         self.norm = nn.Identity() if norm_cfg is None else build_norm_layer(
             norm_cfg, in_channels)[1]
-        self.pw = nn.Conv2d(in_channels, out_channels, 1)
+        self.pw = PointwiseConv2d(in_channels, out_channels, 1)
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply the block.

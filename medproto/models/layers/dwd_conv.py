@@ -13,6 +13,7 @@ from mmcv.cnn import build_activation_layer
 from torch import Tensor, nn
 
 from .fusion import fuse_conv_bn
+from .pointwise_conv import PointwiseConv2d
 
 __all__ = ['DWDConv', 'DWDBlock']
 
@@ -62,7 +63,7 @@ class DWDConv(nn.Module):
             groups=in_channels,
             bias=False)
         self.bn1 = nn.BatchNorm2d(in_channels)
-        self.pw = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+        self.pw = PointwiseConv2d(in_channels, out_channels, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(out_channels)
         self.act = nn.Identity() if act_cfg is None else \
             build_activation_layer(act_cfg)

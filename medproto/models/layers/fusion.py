@@ -46,7 +46,8 @@ def bn_to_affine(bn: nn.BatchNorm2d) -> Tuple[Tensor, Tensor]:
 
 def _clone_conv(conv: nn.Conv2d, weight: Tensor, bias: Tensor) -> nn.Conv2d:
     """A conv with ``conv``'s geometry and the given weight and bias."""
-    fused = nn.Conv2d(
+    # type(conv) keeps subclasses such as PointwiseConv2d.
+    fused = type(conv)(
         conv.in_channels,
         weight.shape[0],
         conv.kernel_size,

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from .depthwise_separable_conv import DepthwiseSeparableConv
+from .pointwise_conv import PointwiseConv2d
 
 __all__ = ['LightweightDGA']
 
@@ -54,7 +55,7 @@ class LightweightDGA(nn.Module):
         super().__init__()
         self.dwconv = DepthwiseSeparableConv(
             in_channels, in_channels, kernel_size, norm_cfg=norm_cfg)
-        self.gate = nn.Conv2d(in_channels, 1, 1, bias=False)
+        self.gate = PointwiseConv2d(in_channels, 1, 1, bias=False)
         self.out_conv = DepthwiseSeparableConv(
             in_channels, out_channels, 1, norm_cfg=norm_cfg,
             depthwise=dw_in_1x1)
