@@ -20,7 +20,7 @@ model = dict(
         dropout=0.1,
         attention=dict(type='MixedAttentionBlock', num_heads=4),
         prototype_manager=dict(
-            momentum=0.9, var_threshold=0.5, warmup_updates=50),
+            momentum=0.9, var_threshold=0.5, warmup_updates=20),
         proto_loss=dict(type='BalancedPrototypeLoss'),
         loss_weighting=dict(type='medproto.UncertaintyWeighting'),
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
