@@ -5,6 +5,7 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
@@ -96,7 +97,10 @@ def test_iteration_mode_switches_at_the_right_iteration(tmp_path):
                 after['bn_mean'] = model.backbone.bn.running_mean.clone()
 
     runner.register_hook(Probe())
-    runner.train()
+    try:
+        runner.train()
+    finally:  # do not leave 'mmengine' as the default scope for others
+        DefaultScope._instance_dict.pop(runner.experiment_name, None)
     recs = model.records
     assert len(recs) == 5
     for i, rec in enumerate(recs):

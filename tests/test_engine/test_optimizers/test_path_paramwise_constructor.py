@@ -2,10 +2,19 @@
 import pytest
 import torch
 from mmengine.optim import DefaultOptimWrapperConstructor, build_optim_wrapper
+from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 
 import medproto  # noqa: F401
 from medproto.engine.optimizers import PathParamwiseOptimWrapperConstructor
+
+
+@pytest.fixture(autouse=True, scope='module')
+def mmpretrain_scope():
+    """Build under mmpretrain's scope whatever scope earlier tests left."""
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        yield
+
 
 BASE_LR = 1e-3
 

@@ -2,11 +2,19 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import medproto  # noqa: F401
 from medproto.models.losses import class_balanced_weights
+
+
+@pytest.fixture(autouse=True, scope='module')
+def mmpretrain_scope():
+    """Build under mmpretrain's scope whatever scope earlier tests left."""
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        yield
 
 COUNTS = [500, 100, 20, 5]
 

@@ -24,6 +24,7 @@ def test_shapes_and_ranges():
 
 
 def test_channel_attention_pools_and_bottleneck():
+    torch.manual_seed(0)
     ca = ChannelAttention(64, reduction=16, min_channels=8)
     assert ca.mlp[0].out_channels == 8
     se = ChannelAttention(32, pool_types=('avg', ))

@@ -1,10 +1,18 @@
 # Copyright (c) medproto contributors. All rights reserved.
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 
 import medproto  # noqa: F401
 from medproto.models.necks import (AMAFDSGModule, EnhancementModuleLite,
                                    MHFBlock, MHFBlockV2)
+
+
+@pytest.fixture(autouse=True, scope='module')
+def mmpretrain_scope():
+    """Build under mmpretrain's scope whatever scope earlier tests left."""
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        yield
 
 
 def _count(module):

@@ -1,10 +1,18 @@
 # Copyright (c) medproto contributors. All rights reserved.
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 
 import medproto  # noqa: F401
 from medproto.models.necks import MHFBlock
+
+
+@pytest.fixture(autouse=True, scope='module')
+def mmpretrain_scope():
+    """Build under mmpretrain's scope whatever scope earlier tests left."""
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        yield
 
 
 def test_shapes_with_and_without_previous_map():
