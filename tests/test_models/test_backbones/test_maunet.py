@@ -1,0 +1,188 @@
+# Copyright (c) medproto contributors. All rights reserved.
+import copy
+import os.path as osp
+
+import medproto  # noqa: F401
+import pytest
+import torch
+from mmengine.analysis import FlopAnalyzer
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from medproto.models.backbones import MALUNet, MAUNet
+from medproto.utils.efficiency import count_params
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
+C_LIST = (8, 16, 24, 32, 48, 64)
+#: The public MicroAUNet layers (GroupNorm, NCHW, 1x1 DW convs, norm first).
+PUBLIC = dict(norm_cfg=dict(type='GN', num_groups=4), channels_last=False,
+              dw_in_1x1=True, norm_after_pool=False)
+FEATURES = [f'encoder{i}' for i in range(1, 7)] + \
+    [f'decoder{i}' for i in range(1, 6)]
+
+
+def record(model, names):
+    feats = {}
+    for name in names:
+        model.get_submodule(name).register_forward_hook(
+            lambda m, i, o, name=name: feats.__setitem__(name, o))
+    return feats
+
+
+def calibrated(model, steps=3, size=128):
+    """Give the BatchNorms non-trivial running statistics."""
+    model.train()
+    with torch.no_grad():
+        for _ in range(steps):
+            model(torch.randn(4, 3, size, size) * 2 + 0.5)
+    return model.eval()
+
+
+def conv_linear_macs(model, size=256):
+    analyzer = FlopAnalyzer(model.eval(), (torch.randn(1, 3, size, size), ))
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    analyzer.tracer_warnings('none')
+    by_op = analyzer.by_operator()
+    return by_op.get('conv', 0) + by_op.get('linear', 0), sum(by_op.values())
+
+
+@pytest.mark.parametrize('kwargs,h,w', [({}, 256, 256), ({}, 128, 160),
+                                        (dict(bridge=False), 64, 96)])
+def test_shapes_match_the_teacher(kwargs, h, w):
+    x = torch.randn(2, 3, h, w)
+    student, teacher = MAUNet(**kwargs).eval(), MALUNet(**kwargs).eval()
+    s_feats, t_feats = record(student, FEATURES), record(teacher, FEATURES)
+    with torch.no_grad():
+        s_outs, t_outs = student(x), teacher(x)
+    assert [o.shape for o in s_outs] == [o.shape for o in t_outs]
+    assert s_outs[-1].shape == (2, 8, h // 2, w // 2)
+    for name in FEATURES:
+        assert s_feats[name].shape == t_feats[name].shape, name
+    for i in range(5):
+        assert s_feats[f'encoder{i + 1}'].shape[1] == C_LIST[i]
+
+
+def test_input_errors_are_clear():
+    model = MAUNet()
+    with pytest.raises(ValueError, match='multiples of 32'):
+        model(torch.randn(1, 3, 100, 100))
+    # LSAB's reflect padding needs the H/32 skip to be wider than 3 px
+    with pytest.raises(ValueError, match='at least 128 px'):
+        model(torch.randn(1, 3, 64, 96))
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    (dict(c_list=(8, 16, 24)), 'c_list'),
+    (dict(norm_cfg='BN'), 'norm_cfg'),
+    (dict(norm_cfg=dict(type='GN', num_groups=4)), 'dw_in_1x1'),
+    (dict(out_indices=(0, 7)), 'out_indices'),
+])
+def test_bad_settings_are_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        MAUNet(**kwargs)
+
+
+def test_parameter_counts_and_budget():
+    # public layers: 84,272 + 9 in the 1-class head = 84,281
+    assert count_params(MAUNet(**PUBLIC)) == 84_272
+    # default: BN, and the LDGA 1x1 helpers without their redundant 1x1 DW
+    model = MAUNet()
+    assert count_params(model) == 84_272 - 1_248
+    assert count_params(model) + 9 <= 90_000
+
+
+def test_macs_within_budget():
+    conv_linear, total = conv_linear_macs(MAUNet())
+    public, _ = conv_linear_macs(MAUNet(**PUBLIC))
+    assert conv_linear <= 0.045e9
+    assert public / 1e9 == pytest.approx(0.0412, abs=0.0005)
+    assert conv_linear < public
+    # the library total also counts norms and upsampling
+    assert total < 0.05e9
+
+
+def test_fuse_keeps_outputs():
+    model = calibrated(MAUNet())
+    x = torch.randn(2, 3, 128, 128)
+    feats = record(model, FEATURES)
+    with torch.no_grad():
+        ref = [o.clone() for o in model(x)]
+        ref_feats = {k: v.clone() for k, v in feats.items()}
+    fused = model.switch_to_deploy()
+    assert fused is model and not model.training
+    assert not any(isinstance(m, torch.nn.BatchNorm2d)
+                   for m in model.encoder2.block.modules())
+    with torch.no_grad():
+        outs = model(x)
+    for a, b in zip(outs, ref):
+        assert torch.allclose(a, b, atol=1e-5, rtol=1e-5)
+    for name in FEATURES:  # hooks see the same features after fusion
+        assert torch.allclose(feats[name], ref_feats[name], atol=1e-5,
+                              rtol=1e-5)
+    model.fuse()  # idempotent
+    with torch.no_grad():
+        assert torch.allclose(model(x)[-1], ref[-1], atol=1e-5, rtol=1e-5)
+
+
+def test_channels_last_is_only_a_layout():
+    nchw = calibrated(MAUNet(channels_last=False))
+    nhwc = copy.deepcopy(nchw)
+    nhwc.channels_last = True
+    x = torch.randn(1, 3, 128, 128)
+    with torch.no_grad():
+        a, b = nchw(x)[-1], nhwc(x)[-1]
+    assert b.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(a, b, atol=1e-4, rtol=1e-4)
+
+
+def test_every_parameter_gets_a_gradient():
+    model = MAUNet().train()
+    outs = model(torch.randn(2, 3, 128, 128))
+    sum(o.square().mean() for o in outs).backward()
+    missing = [n for n, p in model.named_parameters()
+               if p.grad is None or not torch.any(p.grad != 0)]
+    assert missing == []
+
+
+def test_public_layout_matches_public_semantics():
+    """With the public switches the stage norms are GroupNorms applied
+    before pooling and the LDGA 1x1 helpers keep their depthwise conv."""
+    model = MAUNet(**PUBLIC)
+    assert isinstance(model.encoder2.norm, torch.nn.GroupNorm)
+    assert not model.encoder2.norm_after_pool
+    assert isinstance(model.encoder2.block[1].shortcut.dw, torch.nn.Conv2d)
+    assert isinstance(model.bridge.alpha, torch.nn.Parameter)
+    assert model.bridge.alpha.item() == model.bridge.beta.item() == 0.5
+
+
+def test_base_config_builds_a_segmentor_that_trains_and_predicts():
+    cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/models/maunet.py'))
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    assert count_params(model) == 84_272 - 1_248 + 9
+    size = 128  # the smallest input the LSCAB bridge accepts
+    inputs = torch.randint(0, 256, (2, 3, size, size)).float()
+    samples = []
+    for _ in range(2):
+        s = SegDataSample(metainfo=dict(img_shape=(size, size),
+                                        pad_shape=(size, size),
+                                        ori_shape=(size, size)))
+        s.gt_sem_seg = PixelData(data=(torch.rand(1, size, size) > .5).long())
+        samples.append(s)
+    data = model.data_preprocessor(dict(inputs=list(inputs),
+                                        data_samples=samples), True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    losses['decode.loss_bce_dice'].backward()
+    assert model.backbone.encoder1.block.dw.weight.grad is not None
+    model.eval()
+    with torch.no_grad():
+        results = model.predict(data['inputs'], data['data_samples'])
+    assert len(results) == 2
+    for result in results:
+        pred = result.pred_sem_seg.data
+        assert pred.shape == (1, size, size)
+        assert torch.equal(pred, (result.seg_logits.data > 0.5).to(pred))
