@@ -5,3 +5,5 @@ imbalance_factor = 10
 class_counts = [850, 611, 440, 316, 228, 164, 118, 85]
 train_dataloader = dict(dataset=dict(imbalance_factor=imbalance_factor))
 model = dict(head=dict(loss=dict(class_counts=class_counts)))
+val_evaluator = dict(class_counts=class_counts)
+test_evaluator = val_evaluator

@@ -4,3 +4,5 @@ imbalance_factor = 10
 # long_tail_counts(850, 8, 10), labels in sorted class-name order
 class_counts = [850, 611, 440, 316, 228, 164, 118, 85]
 train_dataloader = dict(dataset=dict(imbalance_factor=imbalance_factor))
+val_evaluator = dict(class_counts=class_counts)
+test_evaluator = val_evaluator

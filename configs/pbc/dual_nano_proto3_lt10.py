@@ -8,3 +8,5 @@ model = dict(
     head=dict(
         class_counts=class_counts,
         loss=dict(class_counts=class_counts)))
+val_evaluator = dict(class_counts=class_counts)
+test_evaluator = val_evaluator

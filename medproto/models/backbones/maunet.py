@@ -15,12 +15,11 @@ from torch import Tensor, nn
 
 from ..layers import (LSCAB, DecoderStage, DWDBlock, DWDConv, EncoderStage,
                       LightweightDGA, malunet_init_weights, switch_to_deploy)
+from ..layers.depthwise_separable_conv import is_batch_norm
 from ..layers.unet_stages import (check_out_indices, check_unet_channels,
                                   check_unet_input)
 
 __all__ = ['MAUNet']
-
-_BATCH_NORMS = ('BN', 'BN2d', 'SyncBN')
 
 
 @MODELS.register_module()
@@ -52,10 +51,11 @@ class MAUNet(BaseModule):
 
     * every GroupNorm (stage norms and the LDGA helpers) is a BatchNorm
       (``norm_cfg``), so that :meth:`fuse` folds those that follow a
-      linear op into the convolutions for inference;
+      linear op into the convolutions for inference; the depthwise convs
+      right before a BatchNorm lose their (cancelled) bias, -312 parameters;
     * the LDGA 1x1 helpers drop their 1x1 depthwise conv
       (``dw_in_1x1=False``), a per-channel affine map that the following
-      BatchNorm cancels; this removes 1,248 parameters;
+      BatchNorm cancels, -1,248 parameters;
     * the encoder stage norms run after the max-pooling
       (``norm_after_pool=True``), on a quarter of the pixels; for positive
       BatchNorm scales the function class is the same (see
@@ -65,8 +65,14 @@ class MAUNet(BaseModule):
       small 1x1 convolutions run much faster on CPU;
     * the DWD ReLUs are in place.
 
-    At the defaults: 83,024 parameters (83,033 with the head) and about
-    0.040 GMACs at 256x256.
+    At the defaults: 82,712 parameters (82,721 with the 1-class head) and
+    0.0406 GMACs of convolutions at 256x256 (0.0479 G with norms and
+    upsampling, as mmengine's counter reports). With BatchNorm stage norms,
+    the output biases of the encoder LDGAs (``encoder2..5.block.1``:
+    ``out_conv`` / ``shortcut`` ``pw.bias`` and ``norm.bias``) add a
+    per-channel constant that the stage BatchNorm removes again, so they
+    get only rounding-level gradients; they are kept for the decoder
+    blocks, which share the LDGA class.
 
     Args:
         in_channels (int): Input image channels. Defaults to 3.
@@ -111,7 +117,7 @@ class MAUNet(BaseModule):
         if not isinstance(norm_cfg, dict) or 'type' not in norm_cfg:
             raise ValueError('norm_cfg must be a dict with a "type" key, got '
                              f'{norm_cfg!r}')
-        if not dw_in_1x1 and norm_cfg['type'] not in _BATCH_NORMS:
+        if not dw_in_1x1 and not is_batch_norm(norm_cfg):
             raise ValueError(
                 'dw_in_1x1=False drops a per-channel affine map that only a '
                 f'BatchNorm cancels; got norm_cfg={norm_cfg!r}. Use '

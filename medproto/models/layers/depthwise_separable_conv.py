@@ -7,13 +7,29 @@ gated attention unit, and the local helper of MicroAUNet's lightweight DGA.
 """
 from typing import Optional
 
+import torch
 from mmcv.cnn import build_norm_layer
 from torch import Tensor, nn
 
 from .fusion import bn_to_affine, fuse_affine_conv1x1, fuse_conv_bn
 from .pointwise_conv import PointwiseConv2d
 
-__all__ = ['DepthwiseSeparableConv']
+__all__ = ['DepthwiseSeparableConv', 'is_batch_norm']
+
+_BATCH_NORMS = ('BN', 'BN1d', 'BN2d', 'BN3d', 'SyncBN')
+
+
+def is_batch_norm(norm_cfg: Optional[dict]) -> bool:
+    """Whether a norm config builds a BatchNorm (which cancels any
+    per-channel bias or scale applied right before it, in training).
+
+    Args:
+        norm_cfg (dict, optional): An mmcv norm config.
+
+    Returns:
+        bool: True for the BatchNorm types of :func:`build_norm_layer`.
+    """
+    return norm_cfg is not None and norm_cfg.get('type') in _BATCH_NORMS
 
 
 def _check_positive_int(name: str, value: int) -> None:
@@ -34,6 +50,8 @@ class DepthwiseSeparableConv(nn.Module):
             outputs, built by :func:`mmcv.cnn.build_norm_layer`. MALUNet
             uses ``dict(type='GN', num_groups=4)`` (the default); ``BN``
             makes the block foldable by :meth:`fuse`. None for no norm.
+        dw_bias (bool, optional): Bias of the depthwise conv. None (default)
+            means "unless the norm is a BatchNorm", which would cancel it.
         depthwise (bool): Use the depthwise conv. False gives ``norm -> PW``
             and needs ``kernel_size == 1``: a 1x1 depthwise conv is a
             per-channel affine map, which a following BatchNorm cancels in
@@ -50,6 +68,7 @@ class DepthwiseSeparableConv(nn.Module):
                  kernel_size: int = 3,
                  dilation: int = 1,
                  norm_cfg: Optional[dict] = dict(type='GN', num_groups=4),
+                 dw_bias: Optional[bool] = None,
                  depthwise: bool = True) -> None:
         super().__init__()
         _check_positive_int('in_channels', in_channels)
@@ -68,7 +87,9 @@ class DepthwiseSeparableConv(nn.Module):
             kernel_size,
             padding=dilation * (kernel_size - 1) // 2,
             dilation=dilation,
-            groups=in_channels)
+            groups=in_channels,
+            bias=(not is_batch_norm(norm_cfg)) if dw_bias is None else
+            dw_bias)
         self.norm = nn.Identity() if norm_cfg is None else build_norm_layer(
             norm_cfg, in_channels)[1]
         self.pw = PointwiseConv2d(in_channels, out_channels, 1)
@@ -102,6 +123,7 @@ class DepthwiseSeparableConv(nn.Module):
         if isinstance(self.norm, nn.Identity) and isinstance(
                 self.dw, nn.Conv2d) and self.dw.kernel_size == (1, 1):
             scale = self.dw.weight.detach().view(-1)
-            shift = self.dw.bias.detach()
+            shift = self.dw.bias.detach() if self.dw.bias is not None \
+                else torch.zeros_like(scale)
             self.pw = fuse_affine_conv1x1(scale, shift, self.pw)
             self.dw = nn.Identity()

@@ -76,15 +76,15 @@ class PointwiseConv2d(nn.Conv2d):
 
     def _use_onednn(self, x: Tensor) -> bool:
         """Whether the direct oneDNN call is both possible and faster."""
-        if self.bias is None or self.out_channels > self.MAX_FAST_CHANNELS:
+        if torch.jit.is_tracing() or torch.jit.is_scripting() or \
+                torch.onnx.is_in_onnx_export():
             return False
-        if x.dim() != 4 or x.shape[2] * x.shape[3] < self.MIN_FAST_PIXELS:
+        if self.bias is None or self.out_channels > self.MAX_FAST_CHANNELS:
             return False
         if x.device.type != 'cpu' or x.dtype != torch.float32 or \
                 not torch.backends.mkldnn.is_available():
             return False
-        if torch.jit.is_tracing() or torch.jit.is_scripting() or \
-                torch.onnx.is_in_onnx_export():
+        if x.dim() != 4 or x.shape[2] * x.shape[3] < self.MIN_FAST_PIXELS:
             return False
         return not x.is_contiguous() and x.is_contiguous(
             memory_format=torch.channels_last)

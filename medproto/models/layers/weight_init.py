@@ -4,7 +4,8 @@
 MALUNet's public code (``MALUNet._init_weights``, also copied by
 MicroAUNet's ``MAUNet``) initialises
 
-* ``nn.Linear``: truncated normal, std 0.02, bias 0;
+* ``nn.Linear``: truncated normal, std 0.02 (cut at +-2, i.e. in effect
+  not truncated), bias 0;
 * ``nn.Conv1d``: normal with std ``sqrt(2 / (k * out_channels))``;
 * ``nn.Conv2d``: normal with std ``sqrt(2 / fan_out)``, where
   ``fan_out = k_h * k_w * out_channels / groups`` (the *grouped* fan-out, so

@@ -82,6 +82,7 @@ class UncertaintyWeighting(nn.Module):
         self.names: Optional[List[str]] = None if names is None else list(
             names)
         self.num_terms = num_terms
+        self._lazy_names = names is None
         self.log_vars = nn.Parameter(
             torch.full((num_terms, ), float(init_log_var)))
 
@@ -129,16 +130,29 @@ class UncertaintyWeighting(nn.Module):
             total = total + value
         return total, out
 
-    def get_extra_state(self) -> Dict[str, Any]:
-        return dict(names=self.names)
+    # Names bound lazily (``num_terms`` mode) travel in the state dict under
+    # ``<prefix>names`` (a list of str, weights-only loadable). Names given
+    # in the config are not stored: ``torch.jit.trace`` (FLOP counting,
+    # ONNX) rejects modules whose state holds anything but tensors.
+    def _save_to_state_dict(self, destination, prefix, keep_vars) -> None:
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        if self.names is not None and self._lazy_names:
+            destination[prefix + 'names'] = list(self.names)
 
-    def set_extra_state(self, state: Dict[str, Any]) -> None:
-        names = state.get('names')
-        if names is not None and len(names) != self.num_terms:
-            raise ValueError(f'checkpoint has {len(names)} uncertainty terms,'
-                             f' this module {self.num_terms}')
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs) -> None:
+        names = state_dict.pop(prefix + 'names', None)
         if names is not None:
-            self.names = list(names)
+            if len(names) != self.num_terms:
+                error_msgs.append(
+                    f'checkpoint has {len(names)} uncertainty terms, this '
+                    f'module {self.num_terms}')
+            else:
+                self.names = list(names)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
 
     def extra_repr(self) -> str:
         return f'names={self.names}, num_terms={self.num_terms}'

@@ -63,3 +63,16 @@ def test_errors():
         UncertaintyWeighting(num_terms=0)
     with pytest.raises(ValueError, match='got only 1'):
         UncertaintyWeighting(num_terms=2)(dict(loss_a=torch.tensor(1.0)))
+
+
+def test_configured_names_keep_state_tensor_only():
+    """torch.jit.trace (FLOP counting, ONNX) needs tensor-only state."""
+    import torch
+    from medproto.models.losses import UncertaintyWeighting
+    module = UncertaintyWeighting(names=['loss_cls', 'loss_proto'])
+    assert all(torch.is_tensor(v) for v in module.state_dict().values())
+    torch.jit.trace(torch.nn.Sequential(torch.nn.Linear(2, 2)),
+                    torch.zeros(1, 2))  # sanity: tracing works here
+    wrapper = torch.nn.Module()
+    wrapper.weighting = module
+    assert 'weighting.names' not in wrapper.state_dict()
