@@ -7,20 +7,19 @@ Example::
     python tools/test.py CONFIG CKPT --out results.pkl --show-dir vis
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import medproto  # noqa: E402,F401  (installs the compat layer first)
-from mmengine.config import ConfigDict, DictAction  # noqa: E402
+from mmengine.config import ConfigDict  # noqa: E402
 from mmengine.evaluator import DumpResults  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from medproto.utils.cli import (ConfigError, friendly_errors,  # noqa: E402
-                                load_config, preflight)
+from medproto.utils.cli import (ConfigError, add_runner_args,  # noqa: E402
+                                config_from_args, friendly_errors, preflight)
 from medproto.utils.setup_env import prepare_cfg  # noqa: E402
 
 
@@ -28,7 +27,6 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (and evaluate) a model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument(
         '--out',
         type=str,
@@ -41,23 +39,8 @@ def parse_args() -> argparse.Namespace:
                         'saved')
     parser.add_argument('--wait-time', type=float, default=2,
                         help='the interval of --show (s)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings in the config, key=value (xxx=yyy format)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--debug', action='store_true',
-                        help='show full tracebacks for every error')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parser.parse_args()
 
 
 def trigger_visualization_hook(cfg, args) -> None:
@@ -88,15 +71,7 @@ def trigger_visualization_hook(cfg, args) -> None:
 def main() -> None:
     args = parse_args()
     with friendly_errors(args.debug):
-        cfg = load_config(args.config)
-        cfg.launcher = args.launcher
-        if args.cfg_options is not None:
-            cfg.merge_from_dict(args.cfg_options)
-        if args.work_dir is not None:
-            cfg.work_dir = args.work_dir
-        elif cfg.get('work_dir', None) is None:
-            cfg.work_dir = osp.join('./work_dirs',
-                                    osp.splitext(osp.basename(args.config))[0])
+        cfg = config_from_args(args)
         cfg.load_from = args.checkpoint
         cfg.resume = False
         # A distiller's checkpoint holds the teacher's weights too; testing

@@ -144,3 +144,44 @@ def preflight(cfg: Config, checkpoint: Optional[str] = None,
                 f'{err} (model.teacher_ckpt): train the teacher first or '
                 f'pass --cfg-options model.teacher_ckpt=/path/to/teacher.pth'
             ) from None
+
+
+def add_runner_args(parser) -> None:
+    """Add the options train.py and test.py share: ``--work-dir``,
+    ``--cfg-options``, ``--launcher``, ``--debug``, ``--local-rank``."""
+    from mmengine.config import DictAction
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value (xxx=yyy format)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--debug', action='store_true',
+                        help='show full tracebacks for every error')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def config_from_args(args) -> Config:
+    """Load ``args.config`` and apply the shared options to it.
+
+    Sets ``LOCAL_RANK`` for launchers that do not, the launcher, the
+    ``--cfg-options`` overrides and the work dir (``--work-dir``, else the
+    config's, else ``work_dirs/<config name>``).
+    """
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    cfg = load_config(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    return cfg
