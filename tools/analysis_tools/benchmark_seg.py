@@ -51,12 +51,11 @@ CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Benchmark a teacher and a student segmentor on CPU')
-    parser.add_argument(
-        '--teacher', default=osp.join(REPO, 'configs/_base_/models/malunet.py'),
-        help='config of the teacher segmentor')
-    parser.add_argument(
-        '--student', default=osp.join(REPO, 'configs/_base_/models/maunet.py'),
-        help='config of the student segmentor')
+    base = osp.join(REPO, 'configs', '_base_', 'models')
+    parser.add_argument('--teacher', default=osp.join(base, 'malunet.py'),
+                        help='config of the teacher segmentor')
+    parser.add_argument('--student', default=osp.join(base, 'maunet.py'),
+                        help='config of the student segmentor')
     parser.add_argument('--shape', type=int, nargs=2, default=[256, 256],
                         metavar=('H', 'W'), help='input height and width')
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 8],

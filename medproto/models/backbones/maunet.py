@@ -14,7 +14,7 @@ from mmseg.registry import MODELS
 from torch import Tensor, nn
 
 from ..layers import (LSCAB, DecoderStage, DWDBlock, DWDConv, EncoderStage,
-                      LightweightDGA, malunet_init_weights, switch_to_deploy)
+                      LightweightDGA, fuse_modules, malunet_init_weights)
 from ..layers.depthwise_separable_conv import is_batch_norm
 from ..layers.unet_stages import (check_out_indices, check_unet_channels,
                                   check_unet_input)
@@ -204,7 +204,7 @@ class MAUNet(BaseModule):
         Returns:
             MAUNet: ``self``.
         """
-        return switch_to_deploy(self)
+        return fuse_modules(self)
 
     #: Alias used by re-parameterisable models (RepVGG, MobileOne).
     switch_to_deploy = fuse

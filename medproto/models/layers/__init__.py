@@ -7,8 +7,8 @@ from .layout import (nchw_to_nhwc, nchw_to_tokens,  # noqa: F401,E402
                      nhwc_to_nchw)
 from .scale import DynamicScalingGate, ZeroInitScale  # noqa: F401,E402
 from .weight_init import malunet_init_weights  # noqa: F401,E402
-from .fusion import (bn_to_affine, compose_conv1x1,  # noqa: F401,E402
-                     fuse_affine_conv1x1, fuse_conv_bn, switch_to_deploy)
+from .fusion import (bn_to_affine, fuse_affine_conv1x1,  # noqa: F401,E402
+                     fuse_conv_bn, fuse_modules)
 from .depthwise_separable_conv import DepthwiseSeparableConv  # noqa: F401,E402,E501
 from .dilated_gated_attention import (DilatedGatedAttention,  # noqa: F401,E402,E501
                                       GatedAttentionUnit)

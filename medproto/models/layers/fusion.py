@@ -14,8 +14,7 @@ import torch
 from torch import Tensor, nn
 
 __all__ = [
-    'bn_to_affine', 'fuse_conv_bn', 'fuse_affine_conv1x1',
-    'compose_conv1x1', 'switch_to_deploy'
+    'bn_to_affine', 'fuse_conv_bn', 'fuse_affine_conv1x1', 'fuse_modules'
 ]
 
 
@@ -107,31 +106,7 @@ def fuse_affine_conv1x1(scale: Tensor, shift: Tensor,
     return _clone_conv(conv, weight[:, :, None, None], bias)
 
 
-@torch.no_grad()
-def compose_conv1x1(first: nn.Conv2d, second: nn.Conv2d) -> nn.Conv2d:
-    """Compose two dense 1x1 convs ``second(first(x))`` into one.
-
-    Args:
-        first (nn.Conv2d): Applied first, dense 1x1.
-        second (nn.Conv2d): Applied second, dense 1x1.
-
-    Returns:
-        nn.Conv2d: One 1x1 conv with ``first.in_channels`` inputs.
-    """
-    for conv in (first, second):
-        if conv.kernel_size != (1, 1) or conv.groups != 1:
-            raise ValueError('compose_conv1x1 needs dense 1x1 convs, got '
-                             f'kernel {conv.kernel_size}, groups '
-                             f'{conv.groups}')
-    w1, w2 = first.weight[:, :, 0, 0], second.weight[:, :, 0, 0]
-    b1 = first.bias if first.bias is not None else w1.new_zeros(w1.shape[0])
-    bias = w2 @ b1
-    if second.bias is not None:
-        bias = bias + second.bias
-    return _clone_conv(first, (w2 @ w1)[:, :, None, None], bias)
-
-
-def switch_to_deploy(model: nn.Module) -> nn.Module:
+def fuse_modules(model: nn.Module) -> nn.Module:
     """Call ``fuse()`` on every submodule that has one, deepest first.
 
     Fusion folds BatchNorm statistics, so it is only valid for inference:

@@ -41,8 +41,9 @@ def test_decoder_outputs_and_hooked_features(h, w):
                 for j in range(5)]
     assert [tuple(o.shape) for o in outs] == expected
     for i in range(5):  # pre-bridge skips t1..t5
-        assert feats[f'encoder{i + 1}'].shape == (2, C_LIST[i], h // 2**(i + 1),
-                                                  w // 2**(i + 1))
+        stride = 2**(i + 1)
+        assert feats[f'encoder{i + 1}'].shape == (2, C_LIST[i], h // stride,
+                                                  w // stride)
         assert torch.equal(feats[f'decoder{i + 1}'], outs[i])
     assert feats['encoder6'].shape == (2, 64, h // 32, w // 32)
 

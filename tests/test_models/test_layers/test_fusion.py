@@ -4,8 +4,8 @@ import torch
 from torch import nn
 
 from medproto.models.layers import (PointwiseConv2d, bn_to_affine,
-                                    compose_conv1x1, fuse_affine_conv1x1,
-                                    fuse_conv_bn, switch_to_deploy)
+                                    fuse_affine_conv1x1, fuse_conv_bn,
+                                    fuse_modules)
 
 
 def random_bn(channels):
@@ -42,24 +42,20 @@ def test_bn_to_affine_matches_eval_bn():
         bn_to_affine(nn.GroupNorm(1, 3))
 
 
-def test_affine_before_and_composition_of_1x1_convs():
+def test_affine_before_a_1x1_conv():
     scale, shift = torch.randn(5), torch.randn(5)
-    first, second = nn.Conv2d(5, 7, 1), nn.Conv2d(7, 3, 1, bias=False)
+    first = nn.Conv2d(5, 7, 1)
     x = torch.randn(2, 5, 6, 6)
     affine = x * scale[:, None, None] + shift[:, None, None]
     assert torch.allclose(fuse_affine_conv1x1(scale, shift, first)(x),
                           first(affine), atol=1e-5)
-    assert torch.allclose(compose_conv1x1(first, second)(x),
-                          second(first(x)), atol=1e-5)
     with pytest.raises(ValueError, match='1x1'):
         fuse_affine_conv1x1(scale, shift, nn.Conv2d(5, 7, 3))
-    with pytest.raises(ValueError, match='1x1'):
-        compose_conv1x1(first, nn.Conv2d(7, 7, 1, groups=7))
     with pytest.raises(ValueError, match='channels'):
         fuse_conv_bn(first, random_bn(5))
 
 
-def test_switch_to_deploy_calls_fuse_deepest_first():
+def test_fuse_modules_calls_fuse_deepest_first():
     calls = []
 
     class Part(nn.Module):
@@ -72,5 +68,5 @@ def test_switch_to_deploy_calls_fuse_deepest_first():
 
     model = nn.Sequential(Part('outer', Part('inner')), nn.Conv2d(1, 1, 1))
     model.train()
-    assert switch_to_deploy(model) is model
+    assert fuse_modules(model) is model
     assert calls == ['inner', 'outer'] and not model.training
