@@ -109,12 +109,17 @@ def test_compiled_mmcv_wins(tmp_path):
     code = textwrap.dedent(f"""
         import importlib.util, sys
         real_find_spec = importlib.util.find_spec
+        real_spec_from_file = importlib.util.spec_from_file_location
         def find_spec(name, *a, **k):
             if name == 'mmcv._ext':
                 return object()  # pretend the compiled extension exists
             return real_find_spec(name, *a, **k)
         importlib.util.find_spec = find_spec
-        from medproto.compat import mmcv_ops
+        # load the module alone: the medproto package would import mmseg,
+        # which needs the (here pretended) compiled ops
+        spec = real_spec_from_file('standalone_mmcv_ops', {mmcv_ops.__file__!r})
+        mmcv_ops = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mmcv_ops)
         assert mmcv_ops.install() is False
         assert 'mmcv.ops' not in sys.modules
         print('untouched')
