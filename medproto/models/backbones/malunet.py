@@ -15,7 +15,7 @@ from ..layers import (DecoderStage, DilatedGatedAttention, EncoderStage,
                       InvertedExternalAttention, SCAttentionBridge,
                       malunet_init_weights)
 from ..layers.unet_stages import (check_out_indices, check_unet_channels,
-                                  check_unet_input)
+                                  check_unet_input, unet_forward)
 
 __all__ = ['MALUNet']
 
@@ -147,20 +147,5 @@ class MALUNet(BaseModule):
             tuple[Tensor]: Decoder features selected by ``out_indices``.
         """
         check_unet_input(x, self.in_channels)
-        skips = []
-        out = x
-        for stage in (self.encoder1, self.encoder2, self.encoder3,
-                      self.encoder4, self.encoder5):
-            out = stage(out)
-            skips.append(out)
-        if self.bridge is not None:
-            skips = list(self.bridge(skips))
-        out = self.encoder6(out)
-        outs = []
-        for stage, skip in zip((self.decoder1, self.decoder2, self.decoder3,
-                                self.decoder4, self.decoder5),
-                               reversed(skips)):
-            out = stage(out, skip)
-            outs.append(out)
-        return tuple(outs[i] for i in self.out_indices)
+        return unet_forward(self, x, self.out_indices)
 

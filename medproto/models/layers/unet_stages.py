@@ -12,7 +12,7 @@ one U layout; only the stage *blocks* differ:
 Each stage is a module of its own, so a forward hook on it records exactly
 the stage output (an encoder skip ``t_i`` or a fused decoder feature).
 """
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
@@ -192,3 +192,36 @@ class DecoderStage(nn.Module):
             x = F.interpolate(
                 x, scale_factor=2., mode='bilinear', align_corners=True)
         return F.gelu(x) + skip
+
+
+def unet_forward(net: nn.Module, x: Tensor,
+                 out_indices: Sequence[int]) -> Tuple[Tensor, ...]:
+    """The five-level U pass shared by MALUNet and MAUNet.
+
+    ``net`` has ``encoder1..encoder6``, ``bridge`` (or None) and
+    ``decoder1..decoder5``; the pre-bridge outputs of ``encoder1..5`` are
+    the skips t1..t5, and ``decoder_i`` adds skip ``t_{6-i}``.
+
+    Args:
+        net (nn.Module): The backbone.
+        x (Tensor): Images, shape (B, C_in, H, W).
+        out_indices (Sequence[int]): Decoder outputs to return.
+
+    Returns:
+        tuple[Tensor]: The selected decoder features.
+    """
+    skips = []
+    out = x
+    for stage in (net.encoder1, net.encoder2, net.encoder3, net.encoder4,
+                  net.encoder5):
+        out = stage(out)
+        skips.append(out)
+    if net.bridge is not None:
+        skips = list(net.bridge(skips))
+    out = net.encoder6(out)
+    outs = []
+    for stage, skip in zip((net.decoder1, net.decoder2, net.decoder3,
+                            net.decoder4, net.decoder5), reversed(skips)):
+        out = stage(out, skip)
+        outs.append(out)
+    return tuple(outs[i] for i in out_indices)
