@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 ITERS=${1:-40}
 WORK=${WORK_DIR:-work_dirs/demo}
 CFG=tests/data/configs
+rm -rf "$WORK"  # a fresh demo each time (only its own folder)
 SCHED=(train_cfg.max_iters="$ITERS" train_cfg.val_interval="$ITERS"
        param_scheduler.0.T_max="$ITERS" param_scheduler.0.end="$ITERS"
        default_hooks.checkpoint.interval="$ITERS" default_hooks.logger.interval=10)
@@ -23,5 +24,5 @@ python tools/train.py $CFG/seg_tiny_kd.py --work-dir "$WORK/kd" \
   "model.teacher_ckpt=$WORK/teacher/best_Dice_iter_*.pth"
 echo "== 3/3 evaluate the student"
 python tools/test.py $CFG/seg_tiny_kd.py "$(ls "$WORK"/kd/best_Dice_iter_*.pth | head -n1)" \
-  --work-dir "$WORK/test" --show-dir vis
-echo "pictures: $WORK/test/*/vis"
+  --work-dir "$WORK/test" --show-dir "$WORK/vis"
+echo "pictures (image, ground truth, prediction, error map): $WORK/vis/vis_data/vis_image"
