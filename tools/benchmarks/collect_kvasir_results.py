@@ -14,12 +14,12 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import medproto  # noqa: E402,F401
 import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
-from mmseg.registry import MODELS  # noqa: E402
 
 from medproto.utils.efficiency import (count_flops, count_params,  # noqa
                                        measure_latency)
+from medproto.utils.model_loading import (build_model_from_config,  # noqa
+                                          unwrap_student)
 from medproto.utils.results import read_test_metrics  # noqa: E402
 
 RUNS = [('MALUNet (teacher)', 'malunet_kvasir', 'configs/malunet'),
@@ -28,14 +28,6 @@ RUNS = [('MALUNet (teacher)', 'malunet_kvasir', 'configs/malunet'),
 KVASIR = ['Dice', 'IoU', 'Accuracy', 'Sensitivity', 'Specificity',
           'mDice_per_image', 'mIoU_per_image']
 CVC = ['Dice', 'IoU', 'mDice_per_image']
-
-
-def student_of(cfg_file: str) -> torch.nn.Module:
-    """The model a config evaluates (the student of a distiller)."""
-    model_cfg = Config.fromfile(cfg_file).model
-    if 'student' in model_cfg:
-        model_cfg = model_cfg.student
-    return MODELS.build(model_cfg).eval()
 
 
 def main() -> None:
@@ -55,7 +47,7 @@ def main() -> None:
         kv = read_test_metrics(osp.join(args.root, name, f'test_{name}'))
         cvc = read_test_metrics(
             osp.join(args.root, name, f'test_{name}_on_cvc'))
-        model = student_of(cfg)
+        model = unwrap_student(build_model_from_config(cfg))
         if hasattr(model.backbone, 'fuse'):  # fold BN for inference
             model.backbone.fuse()
         lat = measure_latency(model, (3, 256, 256), batch_sizes=(1, 8),
