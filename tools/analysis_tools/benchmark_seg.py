@@ -10,7 +10,8 @@ the student (``configs/_base_/models/maunet.py``): parameters, MACs of one
 image (mmengine ``FlopAnalyzer``, total and convolution + linear only),
 inference latency for batch 1 and 8 (median after warm-up; the student also
 after ``switch_to_deploy()``, i.e. with its BatchNorms folded), and the
-training throughput at batch 8 (``model.loss`` + backward + AdamW step).
+training throughput at batch 8 (``model.loss`` + backward + optimizer step,
+the optimizer of ``--schedule``: the Kvasir configs' AdamW).
 
 The models are timed *interleaved*, one iteration of each in turn, so that
 load from other processes hits both alike. On a shared machine wall-clock
@@ -37,7 +38,8 @@ import medproto  # noqa: E402,F401  (installs the compat layer first)
 import torch  # noqa: E402
 from mmengine.analysis import FlopAnalyzer  # noqa: E402
 from mmengine.config import Config  # noqa: E402
-from mmengine.registry import MODELS, init_default_scope  # noqa: E402
+from mmengine.registry import (MODELS, OPTIMIZERS,  # noqa: E402
+                               init_default_scope)
 from mmengine.structures import PixelData  # noqa: E402
 from mmseg.structures import SegDataSample  # noqa: E402
 from torch import nn  # noqa: E402
@@ -46,6 +48,8 @@ from medproto.utils.efficiency import count_params  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
+SCHEDULE = 'configs/_base_/schedules/seg_adamw_cosine.py'
+DEFAULT_OPTIMIZER = dict(type='AdamW', lr=1e-3, weight_decay=1e-2)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -74,6 +78,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="'wall' (perf_counter) or 'cpu' (process time; "
                         'use with --threads 1)')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument(
+        '--schedule', default=osp.join(REPO, SCHEDULE),
+        help='config whose optim_wrapper.optimizer both models train with')
     args = parser.parse_args(argv)
     for name in ('train_batch', 'warmup', 'iters', 'train_iters', 'threads'):
         if getattr(args, name) < (0 if name == 'warmup' else 1):
@@ -222,14 +229,29 @@ def time_inference(models: Dict[str, nn.Module], batch_size: int,
                        iters, clock)
 
 
+def optimizer_cfg_of(config: str) -> dict:
+    """``optim_wrapper.optimizer`` of a config file.
+
+    Args:
+        config (str): A config with an ``optim_wrapper``.
+
+    Returns:
+        dict: The optimizer config (without ``params``).
+    """
+    cfg = Config.fromfile(config)
+    if 'optim_wrapper' not in cfg or 'optimizer' not in cfg.optim_wrapper:
+        raise ValueError(f'{config} has no optim_wrapper.optimizer')
+    return dict(cfg.optim_wrapper.optimizer)
+
+
 def time_training(models: Dict[str, nn.Module], batch_size: int,
                   shape: Tuple[int, int], warmup: int, iters: int,
-                  clock: Callable[[], float]) -> Dict[str, List[float]]:
-    """Interleaved training steps: ``model.loss`` + backward + AdamW.
+                  clock: Callable[[], float],
+                  optimizer: Optional[dict] = None) -> Dict[str, List[float]]:
+    """Interleaved training steps: ``model.loss`` + backward + optimizer.
 
-    The optimizer is MALUNet's (AdamW, lr 1e-3, weight decay 1e-2); the
-    data preprocessor is skipped (inputs are already normalised tensors).
-    The models are trained in place.
+    The data preprocessor is skipped (inputs are already normalised
+    tensors). The models are trained in place.
 
     Args:
         models (dict[str, nn.Module]): Models by name; put in train mode.
@@ -238,15 +260,17 @@ def time_training(models: Dict[str, nn.Module], batch_size: int,
         warmup (int): Untimed rounds.
         iters (int): Timed rounds.
         clock (callable): ``time.perf_counter`` or ``time.process_time``.
+        optimizer (dict, optional): mmengine optimizer config for every
+            model; None for MALUNet's AdamW (lr 1e-3, weight decay 1e-2).
 
     Returns:
         dict[str, list[float]]: Milliseconds per step, per model.
     """
     inputs, samples = make_seg_batch(batch_size, shape)
+    optimizer = dict(DEFAULT_OPTIMIZER if optimizer is None else optimizer)
 
     def step_of(model: nn.Module) -> Callable[[], None]:
-        optim = torch.optim.AdamW(model.parameters(), lr=1e-3,
-                                  weight_decay=1e-2)
+        optim = OPTIMIZERS.build(dict(optimizer, params=model.parameters()))
 
         def step() -> None:
             losses = model.loss(inputs, samples)
@@ -292,8 +316,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
             key = name.split(' ')[0]
             tag = 'deploy' if name.endswith('(deploy)') else 'eval'
             report[key][f'latency_b{batch_size}_{tag}_ms'] = summarize(t)
+    optimizer = optimizer_cfg_of(args.schedule)
+    report['optimizer'] = optimizer
     times = time_training(models, args.train_batch, shape, args.warmup,
-                          args.train_iters, clock)
+                          args.train_iters, clock, optimizer)
     for name, t in times.items():
         report[name]['train_images_per_s'] = 1000. * args.train_batch / \
             summarize(t)
@@ -327,6 +353,8 @@ def format_report(report: dict, args: argparse.Namespace) -> str:
              '(teacher deploy = teacher eval)',
              f"{'':{width}}  {'teacher':>12}  {'student':>12}  {'ratio':>7}"]
     lines += [f'{a:{width}}  {b:>12}  {c:>12}  {d:>7}' for a, b, c, d in rows]
+    if 'optimizer' in report:
+        lines.append(f"training optimizer: {report['optimizer']}")
     return '\n'.join(lines)
 
 

@@ -27,13 +27,16 @@ class DWDConv(nn.Module):
         kernel_size (int): Odd depthwise kernel size. Defaults to 3.
         dilation (int): Depthwise dilation (same-size padding).
             Defaults to 1.
+        stride (int): Depthwise stride; 2 halves the size (a learned
+            downsampling that replaces a max-pooling after the conv).
+            Defaults to 1.
         act_cfg (dict, optional): Activation after each BN, built by
             :func:`mmcv.cnn.build_activation_layer`; None for identity.
             Defaults to ``dict(type='ReLU', inplace=True)``.
 
     Shape:
         - Input: (B, C_in, H, W).
-        - Output: (B, C_out, H, W).
+        - Output: (B, C_out, H / stride, W / stride) for even H and W.
     """
 
     def __init__(self,
@@ -41,12 +44,13 @@ class DWDConv(nn.Module):
                  out_channels: int,
                  kernel_size: int = 3,
                  dilation: int = 1,
+                 stride: int = 1,
                  act_cfg: Optional[dict] = dict(type='ReLU', inplace=True)
                  ) -> None:
         super().__init__()
         for name, value in (('in_channels', in_channels),
                             ('out_channels', out_channels),
-                            ('dilation', dilation)):
+                            ('dilation', dilation), ('stride', stride)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(
                     f'{name} must be a positive int, got {value!r}')
@@ -60,6 +64,7 @@ class DWDConv(nn.Module):
             kernel_size,
             padding=dilation * (kernel_size - 1) // 2,
             dilation=dilation,
+            stride=stride,
             groups=in_channels,
             bias=False)
         self.bn1 = nn.BatchNorm2d(in_channels)

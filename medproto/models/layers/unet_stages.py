@@ -107,6 +107,11 @@ class EncoderStage(nn.Module):
         downsample (bool): Max-pool by 2 after the norm. Defaults to True.
         norm_after_pool (bool): Pool before normalising. Defaults to False
             (MALUNet's order).
+        pool_first (bool): Pool the *input* instead, so that the block
+            runs on a quarter of the pixels: ``GELU(norm(block(MaxPool2(
+            x))))``. A different function from MALUNet's order (the block
+            sees pooled features), and 4x cheaper. Needs ``downsample``.
+            Defaults to False.
 
     Shape:
         - Input: (B, C_in, H, W).
@@ -119,15 +124,19 @@ class EncoderStage(nn.Module):
                  out_channels: int,
                  norm_cfg: Optional[dict] = dict(type='GN', num_groups=4),
                  downsample: bool = True,
-                 norm_after_pool: bool = False) -> None:
+                 norm_after_pool: bool = False,
+                 pool_first: bool = False) -> None:
         super().__init__()
         if not isinstance(block, nn.Module):
             raise TypeError(
                 f'block must be an nn.Module, got {type(block).__name__}')
+        if pool_first and not downsample:
+            raise ValueError('pool_first=True needs downsample=True')
         self.block = block
         self.norm = _build_norm(norm_cfg, out_channels)
         self.downsample = bool(downsample)
         self.norm_after_pool = bool(norm_after_pool)
+        self.pool_first = bool(pool_first)
 
     def forward(self, x: Tensor) -> Tensor:
         """Run the stage.
@@ -138,6 +147,8 @@ class EncoderStage(nn.Module):
         Returns:
             Tensor: Shape (B, C_out, H', W').
         """
+        if self.pool_first:
+            return F.gelu(self.norm(self.block(F.max_pool2d(x, 2, 2))))
         x = self.block(x)
         if not self.norm_after_pool:
             x = self.norm(x)

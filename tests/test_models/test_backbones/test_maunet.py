@@ -19,7 +19,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
 C_LIST = (8, 16, 24, 32, 48, 64)
 #: The public MicroAUNet layers (GroupNorm, NCHW, 1x1 DW convs, norm first).
 PUBLIC = dict(norm_cfg=dict(type='GN', num_groups=4), channels_last=False,
-              dw_in_1x1=True, norm_after_pool=False)
+              dw_in_1x1=True, norm_after_pool=False, downsample_first=False)
 FEATURES = [f'encoder{i}' for i in range(1, 7)] + \
     [f'decoder{i}' for i in range(1, 6)]
 
@@ -90,10 +90,11 @@ def test_bad_settings_are_named(kwargs, match):
 def test_parameter_counts_and_budget():
     # public layers: 84,272 + 9 in the 1-class head = 84,281
     assert count_params(MAUNet(**PUBLIC)) == 84_272
-    # default: BN; no 1x1 DW in the LDGA 1x1 helpers (-1,248) and no bias
-    # on the depthwise convs right before a BatchNorm (-312)
+    # default: BN; no 1x1 DW in the LDGA 1x1 helpers (-1,248), no bias
+    # on the depthwise convs right before a BatchNorm (-312) and no stage
+    # norm after the strided stem DWDConv (-16)
     model = MAUNet()
-    assert count_params(model) == 84_272 - 1_248 - 312 == 82_712
+    assert count_params(model) == 84_272 - 1_248 - 312 - 16 == 82_696
     assert count_params(model) + 9 <= 90_000
 
 
@@ -102,7 +103,7 @@ def test_macs_within_budget():
     public, _ = conv_linear_macs(MAUNet(**PUBLIC))
     assert conv_linear <= 0.045e9
     assert public / 1e9 == pytest.approx(0.0412, abs=0.0005)
-    assert conv_linear < public
+    assert conv_linear < 0.5 * public
     # the library total also counts norms and upsampling
     assert total < 0.05e9
 
@@ -165,6 +166,25 @@ def test_every_parameter_gets_a_gradient():
     assert tiny == cancelled
 
 
+def test_downsample_first_layout():
+    """The default encoder downsamples before its blocks: a stride-2
+    depthwise conv in the stem, max-pooling first in encoder2..5."""
+    model = MAUNet()
+    assert model.encoder1.block.dw.stride == (2, 2)
+    assert not model.encoder1.downsample
+    assert isinstance(model.encoder1.norm, torch.nn.Identity)
+    for i in range(2, 6):
+        assert getattr(model, f'encoder{i}').pool_first
+    public = MAUNet(**PUBLIC)
+    assert public.encoder1.block.dw.stride == (1, 1)
+    assert not any(getattr(public, f'encoder{i}').pool_first
+                   for i in range(1, 6))
+    # the fast layout does a quarter of the block work at every level
+    fast, _ = conv_linear_macs(model)
+    slow, _ = conv_linear_macs(MAUNet(downsample_first=False))
+    assert fast < 0.5 * slow
+
+
 def test_public_layout_matches_public_semantics():
     """With the public switches the stage norms are GroupNorms applied
     before pooling and the LDGA 1x1 helpers keep their depthwise conv."""
@@ -180,7 +200,7 @@ def test_base_config_builds_a_segmentor_that_trains_and_predicts():
     cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/models/maunet.py'))
     init_default_scope('mmseg')
     model = MODELS.build(cfg.model)
-    assert count_params(model) == 82_712 + 9
+    assert count_params(model) == 82_696 + 9
     size = 128  # the smallest input the LSCAB bridge accepts
     inputs = torch.randint(0, 256, (2, 3, size, size)).float()
     samples = []

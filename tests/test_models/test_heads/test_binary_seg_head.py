@@ -47,3 +47,38 @@ def test_loss_and_threshold_accuracy():
 def test_bad_settings_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         build(in_channels=8, **kwargs)
+
+
+def _samples(label):
+    samples = []
+    for lab in label:
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(data=lab)
+        samples.append(s)
+    return samples
+
+
+def test_accuracy_skips_ignored_pixels_and_uses_the_threshold():
+    head = build(in_channels=8, threshold=0.7)
+    label = torch.tensor([[[[1, 0], [255, 1]]]])
+    # probabilities 0.6, 0.2, (ignored), 0.9 -> predictions 0, 0, -, 1
+    prob = torch.tensor([[[[0.6, 0.2], [0.99, 0.9]]]])
+    logits = torch.log(prob / (1 - prob))
+    acc = head.loss_by_feat(logits, _samples(label))['acc_seg']
+    assert acc.item() == pytest.approx(200. / 3)
+
+
+def test_loss_is_the_configured_loss_on_resized_logits():
+    head = build(in_channels=8)
+    label = (torch.rand(2, 1, 16, 16) > 0.5).long()
+    logits = torch.randn(2, 1, 8, 8)
+    got = head.loss_by_feat(logits, _samples(label))['loss_bce_dice']
+    up = torch.nn.functional.interpolate(
+        logits, size=(16, 16), mode='bilinear', align_corners=False)
+    want = head.loss_decode(up, label[:, 0])
+    assert torch.allclose(got, want)
+
+
+def test_no_dropout_by_default_as_malunet():
+    assert build(in_channels=8).dropout is None
+    assert build(in_channels=8, dropout_ratio=0.1).dropout is not None

@@ -55,3 +55,13 @@ def test_checks_name_the_setting():
     with pytest.raises(ValueError, match='out_indices'):
         check_out_indices([])
     assert check_out_indices((4, 0)) == [4, 0]
+
+
+def test_pool_first_runs_the_block_on_the_pooled_input():
+    conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+    stage = EncoderStage(conv, 4, None, pool_first=True)
+    x = torch.randn(2, 3, 8, 8)
+    want = torch.nn.functional.gelu(conv(torch.nn.functional.max_pool2d(x, 2)))
+    assert torch.allclose(stage(x), want)
+    with pytest.raises(ValueError, match='pool_first'):
+        EncoderStage(conv, 4, None, downsample=False, pool_first=True)
