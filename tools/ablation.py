@@ -10,6 +10,7 @@ Example::
     python tools/ablation.py configs/ablations/seg_distill_terms.py
     python tools/ablation.py GRID --dry-run
     python tools/ablation.py GRID --only full_kd baseline
+    python tools/ablation.py GRID --seeds 42
     python tools/ablation.py GRID --collect-only
 """
 import argparse
@@ -24,7 +25,7 @@ from mmengine.config import DictAction  # noqa: E402
 from medproto.utils.ablation import (collect_records, report,  # noqa: E402
                                      run_grid, run_state, train_command)
 from medproto.utils.ablation_grid import (load_grid, plan_runs,  # noqa: E402
-                                          select_runs)
+                                          select_runs, with_seeds)
 from medproto.utils.cli import friendly_errors  # noqa: E402
 
 TOOLS_DIR = osp.dirname(osp.abspath(__file__))
@@ -40,6 +41,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--only', nargs='+', metavar='LABEL',
                         help='run only these labels of the grid (the tables '
                         'still cover the whole grid)')
+    parser.add_argument('--seeds', nargs='+', type=int, metavar='SEED',
+                        help='replace the grid\'s seeds (e.g. one seed for '
+                        'a quick pass)')
     parser.add_argument('--dry-run', action='store_true',
                         help='print the runs and their state, run nothing')
     parser.add_argument('--collect-only', action='store_true',
@@ -64,7 +68,7 @@ def print_plan(runs: list) -> None:
 def main() -> int:
     args = parse_args()
     with friendly_errors(args.debug):
-        grid = load_grid(args.grid)
+        grid = with_seeds(load_grid(args.grid), args.seeds)
         runs = plan_runs(grid, args.work_root, args.cfg_options)
         selected = select_runs(runs, args.only)
         if args.dry_run:

@@ -20,7 +20,7 @@ paths are looked up in the current folder, then in the repository root.
 """
 import os.path as osp
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
@@ -206,6 +206,23 @@ def plan_runs(grid: AblationGrid, work_root: str,
                 osp.join(work_root, grid.name, entry.label, f'seed{seed}'),
                 options))
     return runs
+
+
+def with_seeds(grid: AblationGrid,
+               seeds: Optional[Sequence[int]]) -> AblationGrid:
+    """``grid`` with its seeds replaced (a quick pass over one seed, or
+    more seeds than the file lists). None or empty keeps the grid's own.
+
+    Raises:
+        ConfigError: Unless ``seeds`` are distinct ints.
+    """
+    if not seeds:
+        return grid
+    seeds = list(seeds)
+    if not all(isinstance(s, int) for s in seeds) or \
+            len(set(seeds)) != len(seeds):
+        raise ConfigError(f'--seeds must be distinct ints, got {seeds!r}.')
+    return replace(grid, seeds=seeds)
 
 
 def select_runs(runs: Sequence[RunSpec],

@@ -25,7 +25,7 @@ from medproto.utils.ablation import (DONE_MARKER, FAILED_MARKER,
                                      collect_records, find_checkpoint, report,
                                      run_grid, run_state, subprocess_launcher)
 from medproto.utils.ablation_grid import (format_cfg_options, load_grid,
-                                          plan_runs, select_runs)
+                                          plan_runs, select_runs, with_seeds)
 from medproto.utils.cli import ConfigError
 from medproto.utils.results import mean_std, read_test_metrics
 
@@ -269,6 +269,21 @@ def test_plan_merges_overrides_in_order(toy_grid):
     assert select_runs(runs, ['b']) == runs[2:]
     with pytest.raises(ConfigError, match='not a label'):
         select_runs(runs, ['c'])
+
+
+def test_seeds_override(toy_grid, monkeypatch, capsys):
+    grid = load_grid(toy_grid[0])
+    assert with_seeds(grid, None) is grid
+    runs = plan_runs(with_seeds(grid, [42]), 'w')
+    assert [(r.label, r.seed) for r in runs] == [('a', 42), ('b', 42)]
+    assert runs[0].cfg_options['randomness.seed'] == 42
+    assert runs[0].work_dir == osp.join('w', 'toy', 'a', 'seed42')
+    with pytest.raises(ConfigError, match='distinct'):
+        with_seeds(grid, [1, 1])
+    code, out, _ = _run_cli(monkeypatch, capsys, grid.path, '--work-root',
+                            'w', '--dry-run', '--seeds', '7')
+    assert code == 0 and len(out.strip().splitlines()) == 2
+    assert 'randomness.seed=7' in out and 'seed=0' not in out
 
 
 def test_format_cfg_options_round_trip():
