@@ -16,6 +16,7 @@ model = dict(
     student_recorders={{_base_.seg_recorders}},
     teacher_recorders={{_base_.seg_recorders}},
     distill_losses={{_base_.seg_distill_losses}},
+    teacher_channels_last={{_base_.teacher_channels_last}},
     task_loss_weight=1.0)
 
 custom_hooks = [

@@ -1,9 +1,14 @@
 # Copyright (c) medproto contributors. All rights reserved.
 from .confusion import labels_from_results, plot_confusion
 from .curves import curve, load_scalars, plot_curves
+from .prototype_gallery import (GalleryMatch, PrototypeGallery,
+                                build_prototype_gallery, gallery_dataset_cfg,
+                                plot_prototype_gallery, prototype_embeddings)
 from .seg_local_visualizer import BinarySegVisualizer
 
 __all__ = [
-    'BinarySegVisualizer', 'curve', 'labels_from_results', 'load_scalars',
-    'plot_confusion', 'plot_curves'
+    'BinarySegVisualizer', 'GalleryMatch', 'PrototypeGallery',
+    'build_prototype_gallery', 'curve', 'gallery_dataset_cfg',
+    'labels_from_results', 'load_scalars', 'plot_confusion', 'plot_curves',
+    'plot_prototype_gallery', 'prototype_embeddings'
 ]

@@ -9,14 +9,17 @@ Prints, in one run on the same synthetic 256x256 batches:
 * images/s of mmengine's Runner (what tools/train.py runs) against a plain
   PyTorch loop over the same model, optimizer and data.
 
-Example::
+The steps are timed interleaved (one of each in turn) and reported as
+medians; both loops use the configs' optimizer. Example::
 
-    python tools/benchmarks/benchmark_kd_step.py --iters 20 --batch-size 8
+    python tools/benchmarks/benchmark_kd_step.py --threads 1 --clock cpu
 """
 import argparse
+import os
 import os.path as osp
+import statistics
 import sys
-import time
+from typing import Callable, List, Sequence
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
@@ -25,11 +28,17 @@ import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.structures import PixelData  # noqa: E402
+from mmengine.registry import OPTIMIZERS  # noqa: E402
 from mmseg.registry import DATASETS, MODELS  # noqa: E402
 from mmseg.structures import SegDataSample  # noqa: E402
 
-KD_CONFIG = 'configs/maunet/maunet_kd_kvasir.py'
-STUDENT_CONFIG = 'configs/maunet/maunet_kvasir.py'
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                            'analysis_tools'))
+from benchmark_seg import CLOCKS, _interleave  # noqa: E402
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+KD_CONFIG = osp.join(REPO, 'configs/maunet/maunet_kd_kvasir.py')
+STUDENT_CONFIG = osp.join(REPO, 'configs/maunet/maunet_kvasir.py')
 STAGES = {
     'imitation': ('loss_kd', 'loss_feat'),
     'preference': ('loss_nce', 'loss_l2'),
@@ -52,22 +61,59 @@ def make_batch(batch_size: int, size: int, seed: int = 0) -> dict:
     return dict(inputs=inputs, data_samples=samples)
 
 
-def images_per_s(model, batch: dict, iters: int, warmup: int = 3) -> float:
-    """Images/s of forward + backward + AdamW step."""
-    model.train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    optim = torch.optim.AdamW(params, lr=1e-3)
-    n = len(batch['inputs'])
-    for i in range(warmup + iters):
-        if i == warmup:
-            start = time.perf_counter()
+def train_step(model, batch: dict, optim) -> Callable[[], None]:
+    """One training step (preprocessor, loss, backward, optimizer)."""
+
+    def step() -> None:
         data = model.data_preprocessor(batch, True)
         losses = model(**data, mode='loss')
         loss = sum(v for k, v in losses.items() if 'loss' in k)
-        optim.zero_grad()
+        optim.zero_grad(set_to_none=True)
         loss.backward()
         optim.step()
-    return n * iters / (time.perf_counter() - start)
+    return step
+
+
+def build_optimizer(model, optimizer_cfg: dict):
+    """The config's optimizer over the trainable parameters of ``model``."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    return OPTIMIZERS.build(dict(optimizer_cfg, params=params))
+
+
+def stage_step(distiller, active: Sequence[str], step: Callable[[], None]
+               ) -> Callable[[], None]:
+    """``step`` with only the ``active`` distillation terms switched on, as
+    :class:`CurriculumDistillHook` sets them in that stage."""
+
+    def run() -> None:
+        distiller.loss_scales.update(
+            {k: float(k in active) for k in distiller.loss_scales})
+        step()
+    return run
+
+
+def plain_loop_times(model, dataset, batch_size: int, iters: int,
+                     optimizer_cfg: dict, clock: Callable[[], float],
+                     warmup: int = 3) -> List[float]:
+    """Milliseconds per iteration of a plain PyTorch loop: DataLoader with
+    mmengine's collate, then the same step as the Runner runs."""
+    from mmengine.dataset import default_collate
+
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=batch_size, shuffle=False, num_workers=0,
+        collate_fn=default_collate)
+    model.train()
+    optim = build_optimizer(model, optimizer_cfg)
+    times, last = [], clock()
+    for i, batch in enumerate(loader):
+        train_step(model, batch, optim)()
+        now = clock()
+        if i >= warmup:
+            times.append(1000. * (now - last))
+        last = now
+        if len(times) == iters:
+            break
+    return times
 
 
 @DATASETS.register_module(force=True)
@@ -87,9 +133,11 @@ class RepeatedBatchDataset(torch.utils.data.Dataset):
                     data_samples=self.batch['data_samples'][j])
 
 
-def runner_images_per_s(cfg_file: str, batch_size: int, size: int,
-                        iters: int, work_dir: str) -> float:
-    """Images/s of mmengine's Runner on an in-memory dataset."""
+def runner_times(cfg_file: str, batch_size: int, size: int, iters: int,
+                 work_dir: str, optimizer_cfg: dict,
+                 clock: Callable[[], float], warmup: int = 3) -> List[float]:
+    """Milliseconds per iteration of mmengine's Runner (what
+    tools/train.py runs) on the in-memory dataset, no workers."""
     from mmengine.runner import Runner
 
     from medproto.utils.setup_env import prepare_cfg
@@ -99,12 +147,13 @@ def runner_images_per_s(cfg_file: str, batch_size: int, size: int,
     cfg.work_dir = work_dir
     cfg.train_dataloader = dict(
         dataset=dict(type='RepeatedBatchDataset', batch_size=batch_size,
-                     size=size, length=batch_size * (iters + 3)),
+                     size=size, length=batch_size * (iters + warmup + 1)),
         batch_size=batch_size, num_workers=0,
         sampler=dict(type='DefaultSampler', shuffle=False),
         collate_fn=dict(type='default_collate'))
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters + 3)
-    cfg.optim_wrapper = dict(optimizer=dict(type='AdamW', lr=1e-3))
+    cfg.train_cfg = dict(type='IterBasedTrainLoop',
+                         max_iters=iters + warmup + 1)
+    cfg.optim_wrapper = dict(type='OptimWrapper', optimizer=optimizer_cfg)
     for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
                 'test_dataloader', 'test_cfg', 'test_evaluator',
                 'param_scheduler'):
@@ -115,56 +164,78 @@ def runner_images_per_s(cfg_file: str, batch_size: int, size: int,
     cfg.default_hooks.visualization = dict(type='SegVisualizationHook')
     cfg.log_level = 'WARNING'
     runner = Runner.from_cfg(cfg)
-    times = []
+    stamps = []
 
     from mmengine.hooks import Hook
 
     class _Clock(Hook):
 
         def before_train_iter(self, runner, batch_idx, data_batch=None):
-            times.append(time.perf_counter())
+            stamps.append(clock())
 
     runner.register_hook(_Clock(), priority='LOWEST')
     runner.train()
-    return batch_size * iters / (times[-1] - times[2])
+    return [1000. * (b - a) for a, b in zip(stamps[warmup:], stamps[warmup + 1:])]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--iters', type=int, default=20)
+    parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--size', type=int, default=256)
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--clock', choices=sorted(CLOCKS), default='wall',
+                        help="'wall' or 'cpu' (process time; use with "
+                        '--threads 1 on a shared machine)')
     parser.add_argument('--work-dir', default='work_dirs/benchmark_kd_step')
     args = parser.parse_args()
+    for name in ('iters', 'batch_size', 'size', 'threads'):
+        if getattr(args, name) < 1:
+            parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    os.chdir(REPO)  # the KD config names its teacher by a repo path
+    torch.manual_seed(0)
     torch.set_num_threads(args.threads)
+    clock = CLOCKS[args.clock]
     init_default_scope('mmseg')
     batch = make_batch(args.batch_size, args.size)
+    optimizer_cfg = dict(Config.fromfile(STUDENT_CONFIG).optim_wrapper.optimizer)
 
-    student = MODELS.build(Config.fromfile(STUDENT_CONFIG).model)
+    student = MODELS.build(Config.fromfile(STUDENT_CONFIG).model).train()
     kd_cfg = Config.fromfile(KD_CONFIG).model
     kd_cfg.teacher_ckpt = None  # random teacher: speed does not depend on it
-    distiller = MODELS.build(kd_cfg)
-
-    rows = [('student only', images_per_s(student, batch, args.iters))]
+    distiller = MODELS.build(kd_cfg).train()
+    kd_step = train_step(distiller, batch,
+                         build_optimizer(distiller, optimizer_cfg))
+    steps = {'student only': train_step(student, batch,
+                                        build_optimizer(student,
+                                                        optimizer_cfg))}
     for stage, active in STAGES.items():
-        distiller.loss_scales.update(
-            {k: float(k in active) for k in distiller.loss_scales})
-        rows.append((f'KD {stage}', images_per_s(distiller, batch,
-                                                 args.iters)))
-    base = rows[0][1]
+        steps[f'KD {stage}'] = stage_step(distiller, active, kd_step)
+    times = _interleave(steps, args.warmup, args.iters, clock)
+    base = statistics.median(times['student only'])
     print(f'\nbatch {args.batch_size}, {args.size}x{args.size}, '
-          f'{args.threads} threads, {args.iters} timed iterations')
-    print(f'{"step":<22}{"images/s":>10}{"vs student":>12}')
-    for name, ips in rows:
-        print(f'{name:<22}{ips:>10.2f}{ips / base:>11.2f}x')
+          f'{args.threads} thread(s), {args.clock} clock, medians of '
+          f'{args.iters} interleaved steps; optimizer {optimizer_cfg}')
+    print(f'{"step":<22}{"ms/step":>10}{"images/s":>10}{"vs student":>12}')
+    for name, t in times.items():
+        ms = statistics.median(t)
+        print(f'{name:<22}{ms:>10.1f}{1000. * args.batch_size / ms:>10.2f}'
+              f'{base / ms:>11.2f}x')
 
-    plain = images_per_s(student, batch, args.iters)
-    runner = runner_images_per_s(STUDENT_CONFIG, args.batch_size, args.size,
-                                 args.iters, args.work_dir)
-    print(f'\n{"loop":<22}{"images/s":>10}{"vs plain":>12}')
-    print(f'{"plain PyTorch":<22}{plain:>10.2f}{1.0:>11.2f}x')
-    print(f'{"mmengine Runner":<22}{runner:>10.2f}{runner / plain:>11.2f}x')
+    dataset = RepeatedBatchDataset(args.batch_size, args.size,
+                                   args.batch_size * (args.iters + 4))
+    plain = statistics.median(plain_loop_times(
+        MODELS.build(Config.fromfile(STUDENT_CONFIG).model), dataset,
+        args.batch_size, args.iters, optimizer_cfg, clock))
+    runner = statistics.median(runner_times(
+        STUDENT_CONFIG, args.batch_size, args.size, args.iters,
+        args.work_dir, optimizer_cfg, clock))
+    print(f'\n{"loop (student)":<22}{"ms/step":>10}{"images/s":>10}'
+          f'{"vs plain":>12}')
+    for name, ms in (('plain PyTorch', plain), ('mmengine Runner', runner)):
+        print(f'{name:<22}{ms:>10.1f}{1000. * args.batch_size / ms:>10.2f}'
+              f'{plain / ms:>11.2f}x')
 
 
 if __name__ == '__main__':

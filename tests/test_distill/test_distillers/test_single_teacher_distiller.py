@@ -346,3 +346,24 @@ def test_segmentation_distiller_with_gt_mask():
         PROBE, inputs=dict(label='gt_label')))
     with pytest.raises(KeyError, match="no 'gt_label'"):
         loss_step(build(cfg, scope='mmseg'), seg_batch())
+
+
+def test_teacher_channels_last_changes_the_layout_not_the_values():
+    torch.manual_seed(0)
+    ref = build(cls_distiller_cfg())
+    fast = build(cls_distiller_cfg(teacher_channels_last=True))
+    fast.load_state_dict(ref.state_dict())
+    seen = []
+    fast.teacher.backbone.register_forward_pre_hook(
+        lambda m, args: seen.append(args[0].is_contiguous(
+            memory_format=torch.channels_last)))
+    batch = cls_batch()
+    torch.manual_seed(1)
+    want = loss_step(ref.train(), batch)
+    torch.manual_seed(1)
+    got = loss_step(fast.train(), batch)
+    assert seen == [True]
+    for key in ('loss_kd', 'loss_fitnet'):
+        assert torch.allclose(got[key], want[key], rtol=1e-5, atol=1e-6), key
+    with pytest.raises(ValueError, match='teacher_channels_last'):
+        build(cls_distiller_cfg(teacher_channels_last='yes'))
