@@ -3,7 +3,8 @@ from .confusion import labels_from_results, plot_confusion
 from .curves import curve, load_scalars, plot_curves
 from .prototype_gallery import (GalleryMatch, PrototypeGallery,
                                 build_prototype_gallery, gallery_dataset_cfg,
-                                plot_prototype_gallery, prototype_embeddings)
+                                prototype_embeddings)
+from .prototype_gallery_plot import plot_prototype_gallery
 from .seg_local_visualizer import BinarySegVisualizer
 
 __all__ = [

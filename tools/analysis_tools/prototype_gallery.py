@@ -32,7 +32,7 @@ from medproto.utils.cli import (ConfigError, _dataset_roots,  # noqa: E402
                                 friendly_errors, load_config)
 from medproto.utils.model_loading import (  # noqa: E402
     build_model_from_config, load_weights, unwrap_student)
-from medproto.visualization.prototype_gallery import (  # noqa: E402
+from medproto.visualization import (  # noqa: E402
     PrototypeGallery, build_prototype_gallery, gallery_dataset_cfg,
     plot_prototype_gallery)
 
