@@ -20,13 +20,12 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import DictAction  # noqa: E402
-
 from medproto.utils.ablation import (collect_records, report,  # noqa: E402
                                      run_grid, run_state, train_command)
 from medproto.utils.ablation_grid import (load_grid, plan_runs,  # noqa: E402
                                           select_runs, with_seeds)
-from medproto.utils.cli import friendly_errors  # noqa: E402
+from medproto.utils.cli import (add_cfg_options_arg,  # noqa: E402
+                                add_debug_arg, friendly_errors)
 
 TOOLS_DIR = osp.dirname(osp.abspath(__file__))
 
@@ -49,11 +48,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--collect-only', action='store_true',
                         help='rewrite results.csv / results.md from the '
                         'finished runs, run nothing')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='overrides for every run, key=value (after the grid\'s own)')
-    parser.add_argument('--debug', action='store_true',
-                        help='show full tracebacks for every error')
+    add_cfg_options_arg(
+        parser, 'overrides for every run, key=value (after the grid\'s own)')
+    add_debug_arg(parser)
     return parser.parse_args()
 
 

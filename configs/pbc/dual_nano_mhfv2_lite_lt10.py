@@ -1,8 +1,4 @@
 # As dual_nano_mhfv2_lite_lt100.py on PBC-LT with imbalance factor 10.
-_base_ = ['./dual_nano_mhfv2_lite_lt100.py']
-imbalance_factor = 10
-# long_tail_counts(850, 8, 10), labels in sorted class-name order
-class_counts = [850, 611, 440, 316, 228, 164, 118, 85]
-train_dataloader = dict(dataset=dict(imbalance_factor=imbalance_factor))
-val_evaluator = dict(class_counts=class_counts)
-test_evaluator = val_evaluator
+_base_ = [
+    '../_base_/models/dual_nano_mhfv2_lite.py', './_base_/pbc_lt10_cpu.py'
+]

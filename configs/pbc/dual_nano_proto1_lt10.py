@@ -1,12 +1,4 @@
-# As dual_nano_proto1_lt100.py on PBC-LT with imbalance factor 10.
-_base_ = ['./dual_nano_proto1_lt100.py']
-imbalance_factor = 10
-# long_tail_counts(850, 8, 10), labels in sorted class-name order
-class_counts = [850, 611, 440, 316, 228, 164, 118, 85]
-train_dataloader = dict(dataset=dict(imbalance_factor=imbalance_factor))
-model = dict(
-    head=dict(
-        class_counts=class_counts,
-        loss=dict(class_counts=class_counts)))
-val_evaluator = dict(class_counts=class_counts)
-test_evaluator = val_evaluator
+# As dual_nano_proto1_lt100.py on PBC-LT with imbalance factor 10: the
+# prototype-count ablation on top of dual_nano_proto5_lt10.py.
+_base_ = ['./dual_nano_proto5_lt10.py']
+model = dict(head=dict(num_prototypes=1, max_prototypes=10))

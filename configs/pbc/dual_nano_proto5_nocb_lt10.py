@@ -1,8 +1,9 @@
-# As dual_nano_proto5_nocb_lt100.py on PBC-LT with imbalance factor 10.
-_base_ = ['./dual_nano_proto5_nocb_lt100.py']
-imbalance_factor = 10
-# long_tail_counts(850, 8, 10), labels in sorted class-name order
-class_counts = [850, 611, 440, 316, 228, 164, 118, 85]
-train_dataloader = dict(dataset=dict(imbalance_factor=imbalance_factor))
-val_evaluator = dict(class_counts=class_counts)
-test_evaluator = val_evaluator
+# As dual_nano_proto5_nocb_lt100.py on PBC-LT with imbalance factor 10: the
+# CB ablation (plain CE, equal cluster weights) on top of
+# dual_nano_proto5_lt10.py.
+_base_ = ['./dual_nano_proto5_lt10.py']
+model = dict(
+    head=dict(
+        class_counts=None,
+        loss=dict(
+            _delete_=True, type='CrossEntropyLoss', loss_weight=1.0)))

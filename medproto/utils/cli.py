@@ -13,7 +13,7 @@ from mmengine.config import Config
 from .paths import resolve_checkpoint
 
 __all__ = ['ConfigError', 'friendly_errors', 'load_config', 'preflight',
-           'explain_exception']
+           'explain_exception', 'add_debug_arg', 'add_cfg_options_arg']
 
 _REGISTRY_RE = re.compile(
     r'([\w.]+) is not in the ([\w:]+) registry')
@@ -74,6 +74,24 @@ def friendly_errors(debug: bool = False) -> Iterator[None]:
             raise
         print(f'error: {message}', file=sys.stderr)
         sys.exit(1)
+
+
+def add_debug_arg(parser) -> None:
+    """Add ``--debug``, which a tool passes on to :func:`friendly_errors`."""
+    parser.add_argument('--debug', action='store_true',
+                        help='show full tracebacks for every error')
+
+
+def add_cfg_options_arg(parser, help_text: Optional[str] = None) -> None:
+    """Add ``--cfg-options``: ``key=value`` overrides parsed by mmengine's
+    ``DictAction``, for ``Config.merge_from_dict``."""
+    from mmengine.config import DictAction
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help=help_text or 'override settings in the config, key=value '
+        '(xxx=yyy format)')
 
 
 def load_config(path: str) -> Config:
@@ -149,20 +167,14 @@ def preflight(cfg: Config, checkpoint: Optional[str] = None,
 def add_runner_args(parser) -> None:
     """Add the options train.py and test.py share: ``--work-dir``,
     ``--cfg-options``, ``--launcher``, ``--debug``, ``--local-rank``."""
-    from mmengine.config import DictAction
     parser.add_argument('--work-dir', help='the dir to save logs and models')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings in the config, key=value (xxx=yyy format)')
+    add_cfg_options_arg(parser)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
-    parser.add_argument('--debug', action='store_true',
-                        help='show full tracebacks for every error')
+    add_debug_arg(parser)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 

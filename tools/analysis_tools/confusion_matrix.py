@@ -21,10 +21,9 @@ import mmengine  # noqa: E402
 import numpy as np  # noqa: E402
 from mmengine.registry import DATASETS  # noqa: E402
 
-from medproto.utils.cli import (
-    ConfigError,
-    friendly_errors,  # noqa: E402
-    load_config)
+from medproto.utils.cli import (ConfigError,  # noqa: E402
+                                add_debug_arg, friendly_errors,
+                                load_config)
 from medproto.visualization.confusion import (  # noqa: E402
     labels_from_results, plot_confusion)
 
@@ -43,9 +42,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out',
                         default='confusion_matrix.png',
                         help='output image file')
-    parser.add_argument('--debug',
-                        action='store_true',
-                        help='show full tracebacks for every error')
+    add_debug_arg(parser)
     return parser.parse_args(argv)
 
 

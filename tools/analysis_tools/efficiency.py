@@ -24,16 +24,16 @@ sys.path.insert(0,
 
 import medproto  # noqa: E402,F401  (installs the compat layer first)
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.registry import MODELS, init_default_scope  # noqa: E402
 from prettytable import PrettyTable  # noqa: E402
 from torch import nn  # noqa: E402
 
-from medproto.utils.cli import friendly_errors, load_config  # noqa: E402
-from medproto.utils.efficiency import (
-    count_flops,
-    count_params,  # noqa
-    measure_latency)
+from medproto.utils.cli import (add_cfg_options_arg,  # noqa: E402
+                                add_debug_arg, friendly_errors,
+                                load_config)
+from medproto.utils.efficiency import (count_flops,  # noqa: E402
+                                       count_params, measure_latency)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -65,13 +65,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         default=50,
                         help='timed passes per batch size')
     parser.add_argument('--out', help='write the report to this JSON file')
-    parser.add_argument('--cfg-options',
-                        nargs='+',
-                        action=DictAction,
-                        help='override settings in the config, key=value')
-    parser.add_argument('--debug',
-                        action='store_true',
-                        help='show full tracebacks for every error')
+    add_cfg_options_arg(parser)
+    add_debug_arg(parser)
     return parser.parse_args(argv)
 
 

@@ -16,7 +16,8 @@ from typing import List, Optional
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from medproto.utils.cli import ConfigError, friendly_errors  # noqa: E402
+from medproto.utils.cli import (ConfigError, add_debug_arg,  # noqa: E402
+                                friendly_errors)
 from medproto.visualization.curves import plot_curves  # noqa: E402
 
 
@@ -35,9 +36,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out',
                         default='curves.png',
                         help='output image file')
-    parser.add_argument('--debug',
-                        action='store_true',
-                        help='show full tracebacks for every error')
+    add_debug_arg(parser)
     return parser.parse_args(argv)
 
 

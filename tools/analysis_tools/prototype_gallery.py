@@ -25,10 +25,10 @@ sys.path.insert(0,
 
 import medproto  # noqa: E402,F401  (installs the compat layer first)
 import torch  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
 from mmengine.registry import DATASETS, init_default_scope  # noqa: E402
 
 from medproto.utils.cli import (ConfigError, _dataset_roots,  # noqa: E402
+                                add_cfg_options_arg, add_debug_arg,
                                 friendly_errors, load_config)
 from medproto.utils.model_loading import (  # noqa: E402
     build_model_from_config, load_weights, unwrap_student)
@@ -66,11 +66,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--num-workers', type=int, default=0)
     parser.add_argument('--device', default=None,
                         help="'cpu' or 'cuda' (default: cuda when available)")
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings in the config, key=value (xxx=yyy format)')
-    parser.add_argument('--debug', action='store_true',
-                        help='show full tracebacks for every error')
+    add_cfg_options_arg(parser)
+    add_debug_arg(parser)
     return parser.parse_args(argv)
 
 

@@ -21,9 +21,9 @@ sys.path.insert(
 
 import medproto  # noqa: E402,F401  (installs the compat layer first)
 import numpy as np  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
 
-from medproto.utils.cli import friendly_errors  # noqa: E402
+from medproto.utils.cli import (add_cfg_options_arg,  # noqa: E402
+                                add_debug_arg, friendly_errors)
 from medproto.utils.model_loading import (build_model_from_config,  # noqa
                                           load_weights, unwrap_student)
 from medproto.utils.onnx_export import (OnnxExportWrapper,  # noqa: E402
@@ -51,11 +51,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--dynamo', action='store_true',
                         help='use the torch.export-based exporter (needs '
                         'onnxscript); default: the TorchScript exporter')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings in the config, key=value (xxx=yyy format)')
-    parser.add_argument('--debug', action='store_true',
-                        help='show full tracebacks for every error')
+    add_cfg_options_arg(parser)
+    add_debug_arg(parser)
     return parser.parse_args()
 
 

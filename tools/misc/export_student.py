@@ -24,12 +24,13 @@ sys.path.insert(
 
 import medproto  # noqa: E402,F401  (installs the compat layer first)
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.registry import MODELS, init_default_scope  # noqa: E402
 
 from medproto.compat import atomic_write_bytes, safe_torch_load  # noqa: E402
-from medproto.utils.cli import (ConfigError, friendly_errors,  # noqa: E402
-                                load_config)
+from medproto.utils.cli import (ConfigError,  # noqa: E402
+                                add_cfg_options_arg, add_debug_arg,
+                                friendly_errors, load_config)
 
 PREFIX = 'student.'
 
@@ -125,13 +126,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--no-verify',
         action='store_true',
         help='do not load the weights into the config\'s student first')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings in the config, key=value')
-    parser.add_argument('--debug', action='store_true',
-                        help='show full tracebacks for every error')
+    add_cfg_options_arg(parser)
+    add_debug_arg(parser)
     return parser.parse_args(argv)
 
 

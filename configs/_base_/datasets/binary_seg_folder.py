@@ -51,17 +51,12 @@ val_dataloader = dict(
         data_prefix=dict(img_path='val/images', seg_map_path='val/masks'),
         test_mode=True,
         pipeline=test_pipeline))
+# The val loader on the test folders.
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='test/images', seg_map_path='test/masks'),
-        test_mode=True,
-        pipeline=test_pipeline))
+        val_dataloader['dataset'],
+        data_prefix=dict(img_path='test/images', seg_map_path='test/masks')))
 
 val_evaluator = dict(type='BinarySegMetric')
 test_evaluator = val_evaluator

@@ -16,12 +16,6 @@ train_dataloader = dict(
         split='train',
         val_ratio=0.2,
         seed=42))
-val_dataloader = dict(
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=None,
-        split='val',
-        val_ratio=0.2,
-        seed=42))
+# The other part of the same seeded partition.
+val_dataloader = dict(dataset=dict(train_dataloader['dataset'], split='val'))
 test_dataloader = val_dataloader

@@ -53,19 +53,9 @@ val_dataloader = dict(
         num_classes=num_classes,
         test_mode=True,
         pipeline=test_pipeline))
+# The val loader on the test split.
 test_dataloader = dict(
-    batch_size=256,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file=ann_file,
-        split='test',
-        num_classes=num_classes,
-        test_mode=True,
-        pipeline=test_pipeline))
+    val_dataloader, dataset=dict(val_dataloader['dataset'], split='test'))
 
 val_evaluator = dict(type='LongTailClsMetric')
 test_evaluator = val_evaluator

@@ -1,13 +1,7 @@
 # wrn40_2 (teacher, 2.26M) -> wrn16_2 (student, 0.70M) on CIFAR-100.
-# The method configs take their part from `distill_parts` below, which holds
-# every method with this pair's channels and shapes.
-_base_ = [
-    '../wrn16_2_cifar100.py', '../../_base_/distill/cls_recorders.py',
-    '../../_base_/distill/kd.py', '../../_base_/distill/fitnet.py',
-    '../../_base_/distill/at.py', '../../_base_/distill/rkd.py',
-    '../../_base_/distill/crd.py', '../../_base_/distill/dkd.py',
-    '../../_base_/distill/reviewkd.py'
-]
+# The method configs take their part from `distill_parts` (distill_parts.py),
+# completed below with this pair's channels and shapes.
+_base_ = ['../wrn16_2_cifar100.py', './distill_parts.py']
 model = dict(
     _delete_=True,
     type='medproto.SingleTeacherDistiller',
@@ -27,30 +21,17 @@ model = dict(
         preact3='backbone.final_norm'),
     task_loss_weight=1.0)
 distill_parts = dict(
-    kd=dict(
-        distill_losses=dict(loss_kd=_base_.kd_loss),
-        task_loss_weight=_base_.kd_task_loss_weight),
     fitnet=dict(
         connectors=dict(
             hint=dict(
-                _base_.fitnet_connector,
-                student_shape=(64, 16, 16),
-                teacher_shape=(64, 16, 16))),
-        distill_losses=dict(loss_fitnet=_base_.fitnet_loss)),
-    at=dict(distill_losses=dict(loss_at=_base_.at_loss)),
-    rkd=dict(distill_losses=dict(loss_rkd=_base_.rkd_loss)),
-    crd=dict(
-        distill_losses=dict(
-            loss_crd=dict(
-                _base_.crd_loss, s_dim=128, t_dim=128, num_data=50000))),
+                student_shape=(64, 16, 16), teacher_shape=(64, 16, 16)))),
+    crd=dict(distill_losses=dict(loss_crd=dict(s_dim=128, t_dim=128))),
     # mdistiller's per-pair beta for wrn40_2 -> wrn16_2.
-    dkd=dict(distill_losses=dict(loss_dkd=dict(_base_.dkd_loss, beta=6.0))),
+    dkd=dict(distill_losses=dict(loss_dkd=dict(beta=6.0))),
     reviewkd=dict(
         distill_losses=dict(
             loss_reviewkd=dict(
-                _base_.reviewkd_loss,
                 in_channels=[32, 64, 128, 128],
                 out_channels=[32, 64, 128, 128],
-                shapes=[32, 16, 8, 1],
                 loss_weight=1.0))),
 )

@@ -7,7 +7,7 @@ from mmpretrain.models.backbones.base_backbone import BaseBackbone
 from mmpretrain.registry import MODELS
 from torch import Tensor, nn
 
-from .cifar_utils import check_out_indices
+from .cifar_utils import add_stages, check_out_indices, default_init_cfg
 
 
 class CifarBasicBlock(nn.Module):
@@ -90,11 +90,7 @@ class CifarResNet(BaseBackbone):
                  out_indices: Sequence[int] = (2, ),
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
         if init_cfg is None:
-            init_cfg = [
-                dict(type='Kaiming', layer='Conv2d', mode='fan_out',
-                     nonlinearity='relu'),
-                dict(type='Constant', val=1, bias=0, layer='BatchNorm2d')
-            ]
+            init_cfg = default_init_cfg()
         super().__init__(init_cfg=init_cfg)
         depth, widths = self._parse_arch(arch)
         self.out_indices = check_out_indices(out_indices, 3)
@@ -104,13 +100,8 @@ class CifarResNet(BaseBackbone):
         self.conv1 = nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(widths[0])
         self.relu = nn.ReLU(inplace=True)
-        channels = widths[0]
-        for i, (width, stride) in enumerate(zip(widths[1:], (1, 2, 2))):
-            blocks = [CifarBasicBlock(channels, width, stride)]
-            blocks += [CifarBasicBlock(width, width)
-                       for _ in range(blocks_per_stage - 1)]
-            self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
-            channels = width
+        add_stages(self, CifarBasicBlock, widths[0], widths[1:],
+                   blocks_per_stage)
 
     def _parse_arch(self, arch: Union[str, dict]) -> Tuple[int, tuple]:
         if isinstance(arch, str):

@@ -1,6 +1,7 @@
 # Copyright (c) medproto contributors. All rights reserved.
 """CIFAR Wide ResNets of the distillation benchmarks (wrn16_2, wrn40_2) as
 an mmpretrain backbone."""
+from functools import partial
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch.nn.functional as F
@@ -8,7 +9,7 @@ from mmpretrain.models.backbones.base_backbone import BaseBackbone
 from mmpretrain.registry import MODELS
 from torch import Tensor, nn
 
-from .cifar_utils import check_out_indices
+from .cifar_utils import add_stages, check_out_indices, default_init_cfg
 
 
 class WideBasicBlock(nn.Module):
@@ -96,11 +97,7 @@ class CifarWideResNet(BaseBackbone):
                  out_indices: Sequence[int] = (2, ),
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
         if init_cfg is None:
-            init_cfg = [
-                dict(type='Kaiming', layer='Conv2d', mode='fan_out',
-                     nonlinearity='relu'),
-                dict(type='Constant', val=1, bias=0, layer='BatchNorm2d')
-            ]
+            init_cfg = default_init_cfg()
         super().__init__(init_cfg=init_cfg)
         depth, widen = self._parse_arch(arch)
         if isinstance(drop_rate, bool) or not isinstance(
@@ -112,13 +109,9 @@ class CifarWideResNet(BaseBackbone):
         blocks_per_stage = (depth - 4) // 6
 
         self.conv1 = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
-        channels = 16
-        for i, (width, stride) in enumerate(zip(widths, (1, 2, 2))):
-            blocks = [WideBasicBlock(channels, width, stride, drop_rate)]
-            blocks += [WideBasicBlock(width, width, 1, drop_rate)
-                       for _ in range(blocks_per_stage - 1)]
-            self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
-            channels = width
+        channels = add_stages(
+            self, partial(WideBasicBlock, drop_rate=drop_rate), 16, widths,
+            blocks_per_stage)
         self.final_norm = nn.BatchNorm2d(channels)
         self.final_act = nn.ReLU()  # keeps a recorded final_norm output
 

@@ -64,6 +64,18 @@ class LightweightDGA(nn.Module):
             depthwise=dw_in_1x1) \
             if in_channels != out_channels else nn.Identity()
 
+    def init_gate(self) -> None:
+        """Zero the gate conv, so that every gate starts at 0.5.
+
+        MALUNet's rule (``std = sqrt(2 / fan_out)``, used by the public
+        MicroAUNet for every conv) gives this ``C -> 1`` conv std 1.41: at
+        256x256, 65-90 % of the gates are saturated (below 0.05 or above
+        0.95) at initialisation and pass almost no gradient. A zero conv
+        still gets gradients (its input varies), and the gates open or
+        close as training asks.
+        """
+        nn.init.zeros_(self.gate.weight)
+
     def forward(self, x: Tensor) -> Tensor:
         """Apply the attention.
 

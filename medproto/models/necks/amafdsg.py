@@ -3,17 +3,17 @@
 """
 from typing import Optional, Sequence
 
-from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
-from torch import Tensor
+from torch import nn
 
 from ..layers.attention import (LocalGlobalChannelAttention,
                                 MultiScaleSpatialAttention)
 from ..layers.scale import DynamicScalingGate
+from .enhancement_base import ZeroInitEnhancement
 
 
 @MODELS.register_module()
-class AMAFDSGModule(BaseModule):
+class AMAFDSGModule(ZeroInitEnhancement):
     """Enhancement branch of ``MHFBlockV2`` with adaptive attention fusion.
 
     * channel attention: ``A_c = sigma(w_0 Local(x) + w_1 Global(x))``,
@@ -39,8 +39,7 @@ class AMAFDSGModule(BaseModule):
             Defaults to None.
 
     Shape:
-        - Input: (B, C, H, W).
-        - Output: (B, C, H, W), the residual to add to the input.
+        As :class:`ZeroInitEnhancement`.
     """
 
     def __init__(self,
@@ -55,14 +54,6 @@ class AMAFDSGModule(BaseModule):
         self.spatial_att = MultiScaleSpatialAttention(kernel_sizes)
         self.gate = DynamicScalingGate(channels, init_value=0.)
 
-    def forward(self, x: Tensor) -> Tensor:
-        """Compute the enhancement residual.
-
-        Args:
-            x (Tensor): Fused map, shape (B, C, H, W).
-
-        Returns:
-            Tensor: ``E(x)``, shape (B, C, H, W) (zero at init).
-        """
-        x = x * self.channel_att(x)
-        return self.gate(x * self.spatial_att(x))
+    @property
+    def residual_scale(self) -> nn.Module:
+        return self.gate

@@ -2,16 +2,16 @@
 """EnhancementModuleLite: zero-initialised CBAM-style refinement."""
 from typing import Optional
 
-from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
-from torch import Tensor
+from torch import nn
 
 from ..layers.attention import ChannelAttention, SpatialAttention
 from ..layers.scale import ZeroInitScale
+from .enhancement_base import ZeroInitEnhancement
 
 
 @MODELS.register_module()
-class EnhancementModuleLite(BaseModule):
+class EnhancementModuleLite(ZeroInitEnhancement):
     """Light enhancement branch of ``MHFBlockV2`` (methods notes 3.2).
 
     ``x1 = x * CA(x)`` with SE channel attention
@@ -29,8 +29,7 @@ class EnhancementModuleLite(BaseModule):
             Defaults to None.
 
     Shape:
-        - Input: (B, C, H, W).
-        - Output: (B, C, H, W), the residual to add to the input.
+        As :class:`ZeroInitEnhancement`.
     """
 
     def __init__(self,
@@ -48,14 +47,6 @@ class EnhancementModuleLite(BaseModule):
         self.spatial_att = SpatialAttention(kernel_size, norm=False)
         self.scale = ZeroInitScale(0.)
 
-    def forward(self, x: Tensor) -> Tensor:
-        """Compute the enhancement residual.
-
-        Args:
-            x (Tensor): Fused map, shape (B, C, H, W).
-
-        Returns:
-            Tensor: ``E(x)``, shape (B, C, H, W) (zero at init).
-        """
-        x = x * self.channel_att(x)
-        return self.scale(x * self.spatial_att(x))
+    @property
+    def residual_scale(self) -> nn.Module:
+        return self.scale

@@ -49,9 +49,10 @@ class MHFBlock(BaseModule):
     whose gate is stuck in (0.5, 0.73)); ``X`` uses one activation (BN ->
     GELU) instead of ReLU followed by GELU.
 
-    The block is split into :meth:`fuse` (everything but the shortcut) and
-    :meth:`forward` so that :class:`MHFBlockV2` can add its enhancement
-    between the two without touching this class.
+    :meth:`forward` is :meth:`fuse` (everything but the shortcut), then
+    :meth:`enhance` (the identity here), then the shortcut addition, so that
+    :class:`MHFBlockV2` adds its enhancement by overriding :meth:`enhance`
+    alone.
 
     Args:
         local_channels (int): Channels of ``l`` (C_l).
@@ -154,10 +155,7 @@ class MHFBlock(BaseModule):
         """Fuse the maps, without the final shortcut addition.
 
         Args:
-            local (Tensor): Local-branch map, shape (B, C_l, H, W).
-            global_ (Tensor): Global-branch map, shape (B, C_g, H, W).
-            prev (Tensor, optional): Previous fused map, shape
-                (B, C_f, 2H, 2W). Defaults to None.
+            local, global_, prev: As in :meth:`forward`.
 
         Returns:
             tuple[Tensor, Tensor | None]: The fused map (after dropout),
@@ -196,4 +194,17 @@ class MHFBlock(BaseModule):
             Tensor: Fused map, shape (B, C_out, H, W).
         """
         fused, shortcut = self.fuse(local, global_, prev)
+        fused = self.enhance(fused)
         return fused if shortcut is None else fused + shortcut
+
+    def enhance(self, fused: Tensor) -> Tensor:
+        """Refine the fused map before the shortcut is added.
+
+        Args:
+            fused (Tensor): Output of :meth:`fuse`, shape (B, C_out, H, W).
+
+        Returns:
+            Tensor: ``fused`` itself here; :class:`MHFBlockV2` adds its
+            enhancement residual.
+        """
+        return fused

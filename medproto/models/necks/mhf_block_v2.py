@@ -23,8 +23,9 @@ class MHFBlockV2(MHFBlock):
     initialisation (both enhancements end in a zero-initialised scale).
     Hence a ``MHFBlockV2`` loaded with an ``MHFBlock`` state dict
     (``strict=False``; only the ``enhancement.*`` keys are missing) computes
-    exactly the same function until ``E`` is trained. The parent class is
-    not modified (methods notes section 3.2).
+    exactly the same function until ``E`` is trained. Only
+    :meth:`MHFBlock.enhance` (the identity in the parent) is overridden
+    (methods notes section 3.2).
 
     Args:
         local_channels (int): Channels of the local map (C_l).
@@ -75,22 +76,16 @@ class MHFBlockV2(MHFBlock):
                 f', got {cfg["channels"]}')
         self.enhancement = MODELS.build(cfg)
 
-    def forward(self,
-                local: Tensor,
-                global_: Tensor,
-                prev: Optional[Tensor] = None) -> Tensor:
-        """Fuse the maps of one stage and enhance the result.
+    def enhance(self, fused: Tensor) -> Tensor:
+        """Add the enhancement residual to the fused map.
 
         Args:
-            local (Tensor): Local-branch map, shape (B, C_l, H, W).
-            global_ (Tensor): Global-branch map, shape (B, C_g, H, W).
-            prev (Tensor, optional): Previous fused map, shape
-                (B, C_f, 2H, 2W). Defaults to None.
+            fused (Tensor): Output of :meth:`fuse`, shape (B, C_out, H, W).
 
         Returns:
-            Tensor: Fused map, shape (B, C_out, H, W).
+            Tensor: ``fused + E(fused)`` (``fused`` without an enhancement),
+            same shape.
         """
-        fused, shortcut = self.fuse(local, global_, prev)
-        if self.enhancement is not None:
-            fused = fused + self.enhancement(fused)
-        return fused if shortcut is None else fused + shortcut
+        if self.enhancement is None:
+            return fused
+        return fused + self.enhancement(fused)

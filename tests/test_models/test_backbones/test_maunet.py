@@ -153,6 +153,12 @@ def test_channels_last_is_only_a_layout():
 def test_every_parameter_gets_a_gradient():
     torch.manual_seed(0)
     model = MAUNet().train()
+    # The LDGA gates start at zero (constant 0.5), and then the out_conv
+    # BatchNorm also cancels the LDGA dwconv output biases; after the
+    # first step the gates are not constant any more. Check that state.
+    for m in model.modules():
+        if type(m).__name__ == 'LightweightDGA':
+            torch.nn.init.normal_(m.gate.weight, 0., 0.1)
     outs = model(torch.randn(2, 3, 128, 128))
     sum(o.square().mean() for o in outs).backward()
     assert all(p.grad is not None for p in model.parameters())
@@ -223,3 +229,23 @@ def test_base_config_builds_a_segmentor_that_trains_and_predicts():
         pred = result.pred_sem_seg.data
         assert pred.shape == (1, size, size)
         assert torch.equal(pred, (result.seg_logits.data > 0.5).to(pred))
+
+
+def test_ldga_gates_start_open_not_saturated():
+    torch.manual_seed(0)
+    model = MAUNet().train()
+    gates = []
+    for name, m in model.named_modules():
+        if type(m).__name__ == 'LightweightDGA':
+            m.gate.register_forward_hook(
+                lambda mod, i, o: gates.append(torch.sigmoid(o)))
+    out = model(torch.randn(2, 3, 128, 128))[-1]
+    assert len(gates) == 10
+    assert all(torch.allclose(g, torch.full_like(g, 0.5)) for g in gates)
+    out.square().mean().backward()
+    for name, m in model.named_modules():
+        if type(m).__name__ == 'LightweightDGA':
+            assert m.gate.weight.grad.abs().max() > 0, name
+    model.init_weights()  # the mmengine entry point keeps the rule
+    assert all(m.gate.weight.abs().max() == 0 for m in model.modules()
+               if type(m).__name__ == 'LightweightDGA')

@@ -1,0 +1,15 @@
+# What the classification and the segmentation runtimes share
+# (default_runtime_cls.py, default_runtime_seg.py); not a runtime on its own
+# (no default_scope, visualizer or default_hooks).
+custom_imports = dict(imports=['medproto'], allow_failed_imports=False)
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # 'nccl' on GPUs; tools switch to 'gloo' on CPU-only machines.
+    dist_cfg=dict(backend='nccl'),
+)
+vis_backends = [dict(type='LocalVisBackend')]
+log_level = 'INFO'
+load_from = None
+resume = False
+custom_hooks = [dict(type='medproto.SafeCheckpointHook')]
