@@ -170,17 +170,30 @@ def export_onnx(wrapper: OnnxExportWrapper,
                               '(pip install onnxscript).') from None
     dummy = torch.randn(1, in_channels, *shape)
     output_name = 'probs' if wrapper.task == 'seg' else 'scores'
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter('ignore')  # the legacy exporter's notices
-        torch.onnx.export(
-            wrapper.eval(), (dummy, ),
-            out_file,
-            input_names=['input'],
-            output_names=[output_name],
-            opset_version=opset,
-            dynamic_axes={'input': {0: 'batch'}, output_name: {0: 'batch'}},
-            do_constant_folding=True,
-            dynamo=dynamo)
+    # nn.MultiheadAttention's eval fast path is one fused op
+    # (aten::_native_multi_head_attention) that ONNX has no symbol for; the
+    # regular path computes the same attention from exportable ops.
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter('ignore')  # the legacy exporter's notices
+            torch.onnx.export(
+                wrapper.eval(), (dummy, ),
+                out_file,
+                input_names=['input'],
+                output_names=[output_name],
+                opset_version=opset,
+                dynamic_axes={'input': {0: 'batch'},
+                              output_name: {0: 'batch'}},
+                do_constant_folding=True,
+                dynamo=dynamo)
+    except torch.onnx.errors.UnsupportedOperatorError as err:
+        raise ConfigError(f'ONNX export of {type(wrapper.model).__name__} '
+                          f'failed: {err}. Try another --opset or '
+                          '--dynamo.') from None
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
 
 
 def collect_images(paths: Sequence[str]) -> List[str]:

@@ -74,6 +74,15 @@ model = dict(
     head=dict(type='LinearClsHead', num_classes=3, in_channels=80))
 """
 
+# MultiPrototypeHead with its MixedAttentionBlock: nn.MultiheadAttention's
+# eval fast path is an op ONNX cannot export; export_onnx turns it off.
+PROTO_CFG = CLS_CFG.replace(
+    "head=dict(type='LinearClsHead', num_classes=3, in_channels=80))",
+    "head=dict(type='MultiPrototypeHead', num_classes=3, in_channels=80, "
+    "embed_dims=16, num_prototypes=2, max_prototypes=3, "
+    "attention=dict(type='MixedAttentionBlock', num_heads=2)))").replace(
+        "neck=dict(type='GlobalAveragePooling'),", '')
+
 
 def _write(tmp_path, name: str, text: str) -> str:
     path = str(tmp_path / name)
@@ -187,6 +196,19 @@ def test_export_classifier_random_input(tmp_path, monkeypatch, capsys):
                                                  np.float32)})[0]
     assert scores.shape == (2, 3)
     np.testing.assert_allclose(scores.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_export_prototype_head_with_attention(tmp_path, monkeypatch,
+                                              capsys):
+    assert 'MultiPrototypeHead' in PROTO_CFG
+    config = _write(tmp_path, 'proto.py', PROTO_CFG)
+    ckpt = _checkpoint(tmp_path, config)
+    out = str(tmp_path / 'proto.onnx')
+    code, stdout, _ = _export(monkeypatch, capsys, config, ckpt, '--out', out,
+                              '--shape', '64', '64')
+    assert code == 0, stdout
+    assert ': OK' in stdout
+    assert torch.backends.mha.get_fastpath_enabled()  # restored
 
 
 def test_export_fails_above_tolerance(tmp_path, monkeypatch, capsys):
