@@ -13,10 +13,11 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import medproto  # noqa: E402,F401  (installs the compat layer first)
+import torch  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from medproto.utils.cli import (add_runner_args,  # noqa: E402
+from medproto.utils.cli import (ConfigError, add_runner_args,  # noqa: E402
                                 config_from_args, friendly_errors, preflight)
 from medproto.utils.setup_env import prepare_cfg  # noqa: E402
 
@@ -35,7 +36,7 @@ def parse_args() -> argparse.Namespace:
         '--amp',
         action='store_true',
         default=False,
-        help='enable automatic mixed precision training')
+        help='enable automatic mixed precision training (needs a CUDA GPU)')
     add_runner_args(parser)
     return parser.parse_args()
 
@@ -45,10 +46,15 @@ def main() -> None:
     with friendly_errors(args.debug):
         cfg = config_from_args(args)
         if args.amp:
+            if not torch.cuda.is_available():
+                raise ConfigError('--amp (mixed precision) needs a CUDA GPU '
+                                  'and none is available: train without '
+                                  '--amp on this machine')
             optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
             if optim_wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
-                raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper '
-                                 f'or AmpOptimWrapper, got {optim_wrapper}')
+                raise ConfigError(f'--amp needs optim_wrapper.type '
+                                  f'OptimWrapper or AmpOptimWrapper, got '
+                                  f'{optim_wrapper}')
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
         if args.resume == 'auto':

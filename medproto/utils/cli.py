@@ -13,7 +13,8 @@ from mmengine.config import Config
 from .paths import resolve_checkpoint
 
 __all__ = ['ConfigError', 'friendly_errors', 'load_config', 'preflight',
-           'explain_exception', 'add_debug_arg', 'add_cfg_options_arg']
+           'explain_exception', 'exception_message', 'add_debug_arg',
+           'add_cfg_options_arg']
 
 _REGISTRY_RE = re.compile(
     r'([\w.]+) is not in the ([\w:]+) registry')
@@ -23,6 +24,15 @@ class ConfigError(RuntimeError):
     """A problem in a config or a path it names, said in one sentence."""
 
 
+def exception_message(err: BaseException) -> str:
+    """The message of an exception, without the quotes ``str()`` of a
+    ``KeyError`` adds around it (quotes inside the message are kept)."""
+    if (isinstance(err, KeyError) and len(err.args) == 1
+            and isinstance(err.args[0], str)):
+        return err.args[0].strip()
+    return str(err).strip()
+
+
 def explain_exception(err: BaseException) -> Optional[str]:
     """Turn the errors users cause into one plain sentence.
 
@@ -30,7 +40,7 @@ def explain_exception(err: BaseException) -> Optional[str]:
     which are then shown with their traceback.
     """
     from medproto.compat import UnsafeCheckpointError
-    text = str(err).strip().strip('"\'')
+    text = exception_message(err)
     match = _REGISTRY_RE.search(text)
     if isinstance(err, KeyError) and match:
         name, registry = match.groups()

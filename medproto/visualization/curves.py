@@ -67,8 +67,10 @@ def plot_curves(log_files: Sequence[str],
         log_files (Sequence[str]): ``scalars.json`` files.
         keys (Sequence[str]): Scalar names to plot.
         out_file (str): Output image path (the extension picks the format).
-        legends (Sequence[str], optional): One label per log file; defaults
-            to the work-dir name of each file.
+        legends (Sequence[str], optional): One distinct label per log
+            file; defaults to the work-dir name of each file, with the run's
+            timestamp folder (or ``#2``, ...) added where two logs share a
+            work dir, e.g. a resumed run.
         title (str, optional): Figure title.
 
     Returns:
@@ -77,10 +79,14 @@ def plot_curves(log_files: Sequence[str],
     if not log_files or not keys:
         raise ValueError('give at least one log file and one key.')
     if legends is None:
-        legends = [_work_dir_name(path) for path in log_files]
+        legends = _default_legends(log_files)
     if len(legends) != len(log_files):
         raise ValueError(f'got {len(legends)} legends for {len(log_files)} '
                          'log files.')
+    duplicates = sorted({x for x in legends if list(legends).count(x) > 1})
+    if duplicates:
+        raise ValueError(f"legend '{duplicates[0]}' is given more than once: "
+                         'give one distinct legend per log file.')
     logs = {
         legend: load_scalars(path)
         for legend, path in zip(legends, log_files)
@@ -113,6 +119,30 @@ def plot_curves(log_files: Sequence[str],
         fig.suptitle(title)
     fig.savefig(out_file, dpi=120)
     return plotted
+
+
+def _default_legends(log_files: Sequence[str]) -> List[str]:
+    """Work-dir names; where several logs share one (a resumed run), the
+    run's timestamp folder is appended, then ``#2``, ``#3``... if needed."""
+    names = [_work_dir_name(path) for path in log_files]
+    legends = []
+    for name, path in zip(names, log_files):
+        run = _run_name(path) if names.count(name) > 1 else None
+        legends.append(f'{name} ({run})' if run else name)
+    seen: Dict[str, int] = {}
+    for i, legend in enumerate(legends):
+        seen[legend] = seen.get(legend, 0) + 1
+        if seen[legend] > 1:
+            legends[i] = f'{legend} #{seen[legend]}'
+    return legends
+
+
+def _run_name(path: str) -> Optional[str]:
+    """``work_dirs/NAME/<timestamp>/vis_data/scalars.json`` -> timestamp."""
+    parts = osp.normpath(osp.abspath(path)).split(osp.sep)
+    if len(parts) >= 4 and parts[-2] == 'vis_data':
+        return parts[-3]
+    return None
 
 
 def _work_dir_name(path: str) -> str:

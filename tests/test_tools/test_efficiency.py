@@ -127,3 +127,22 @@ def test_efficiency_tool_writes_report(tmp_path, model):
     assert report['params'] == lenet_params
     assert lenet_convs <= report['macs'] <= 1.1 * lenet_convs
     assert set(report['latency']) == {'1', '2'}
+
+
+def test_efficiency_tool_threads(tmp_path, capsys):
+    tool = load_tool('efficiency')
+    config = tmp_path / 'cfg.py'
+    config.write_text(CONFIG.format(model='classifier'))
+    before = torch.get_num_threads()
+    args = [
+        str(config), '--shape', '32', '32', '--in-channels', '1',
+        '--batch-sizes', '1', '--warmup', '0', '--iters', '1'
+    ]
+    try:
+        assert tool.main(args + ['--threads', '1'])['threads'] == 1
+    finally:
+        torch.set_num_threads(before)
+    assert tool.parse_args(args).threads is None  # PyTorch's default kept
+    with pytest.raises(SystemExit):
+        tool.parse_args(args + ['--threads', '0'])
+    assert '--threads must be positive' in capsys.readouterr().err

@@ -11,6 +11,7 @@ from sklearn.metrics import confusion_matrix, recall_score
 
 import medproto  # noqa: F401
 from medproto.visualization import curve, labels_from_results
+from medproto.visualization.curves import _default_legends, plot_curves
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
@@ -66,6 +67,44 @@ def test_plot_curves_unknown_key_is_a_clear_error(tmp_path, capsys):
             [str(log), '--keys', 'mIoU', '--out',
              str(tmp_path / 'c.png')])
     assert "key 'mIoU' is in none of the logs" in capsys.readouterr().err
+
+
+def test_plot_curves_resumed_run_draws_every_log(tmp_path):
+    run = tmp_path / 'work_dirs' / 'run_a'
+    first = write_scalars(run / '20250101' / 'vis_data' / 'scalars.json')
+    resumed = write_scalars(run / '20250102' / 'vis_data' / 'scalars.json',
+                            loss0=2.0)
+    plotted = load_tool('plot_curves').main(
+        [str(first), str(resumed), '--out',
+         str(tmp_path / 'c.png')])
+    assert list(plotted['loss']) == ['run_a (20250101)', 'run_a (20250102)']
+    assert plotted['loss']['run_a (20250102)'][1][0] == 2.0
+
+
+def test_default_legends_fall_back_to_numbers(tmp_path):
+    logs = [
+        write_scalars(tmp_path / name / 'scalars.json')
+        for name in ('a/x', 'b/x', 'c/y')
+    ]
+    same = [str(logs[0])] * 2 + [str(logs[2])]
+    assert _default_legends(same) == ['x', 'x #2', 'y']
+    assert _default_legends([str(p) for p in logs]) == ['x', 'x #2', 'y']
+
+
+def test_plot_curves_duplicate_legends_are_refused(tmp_path, capsys):
+    log_a = write_scalars(tmp_path / 'a' / 'scalars.json')
+    log_b = write_scalars(tmp_path / 'b' / 'scalars.json')
+    with pytest.raises(ValueError, match="legend 'same' is given more"):
+        plot_curves([str(log_a), str(log_b)], ['loss'],
+                    str(tmp_path / 'c.png'),
+                    legends=['same', 'same'])
+    with pytest.raises(SystemExit):
+        load_tool('plot_curves').main([
+            str(log_a),
+            str(log_b), '--legend', 'same', 'same', '--out',
+            str(tmp_path / 'c.png')
+        ])
+    assert "legend 'same' is given more than once" in capsys.readouterr().err
 
 
 def test_curve_skips_records_without_key():

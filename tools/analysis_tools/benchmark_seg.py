@@ -50,6 +50,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
 SCHEDULE = 'configs/_base_/schedules/seg_adamw_cosine.py'
 DEFAULT_OPTIMIZER = dict(type='AdamW', lr=1e-3, weight_decay=1e-2)
+# MAUNet/MALUNet with the bridge: LSAB reflect-pads the 1/32 skip by 3 px
+MIN_SIZE = 128
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -61,7 +63,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--student', default=osp.join(base, 'maunet.py'),
                         help='config of the student segmentor')
     parser.add_argument('--shape', type=int, nargs=2, default=[256, 256],
-                        metavar=('H', 'W'), help='input height and width')
+                        metavar=('H', 'W'),
+                        help='input height and width (multiples of 32, '
+                        f'>= {MIN_SIZE})')
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 8],
                         help='inference batch sizes')
     parser.add_argument('--train-batch', type=int, default=8,
@@ -91,6 +95,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if any(s < 1 or s % 32 for s in args.shape):
         parser.error(f'--shape must be positive multiples of 32 (five 2x '
                      f'poolings), got {args.shape}')
+    if min(args.shape) < MIN_SIZE:
+        parser.error(f'--shape must be at least {MIN_SIZE} in H and W (the '
+                     f"bridge's LSAB reflect padding needs >= {MIN_SIZE}), "
+                     f'got {args.shape}')
     return args
 
 

@@ -3,10 +3,10 @@
 
 Example::
 
-    python tools/test.py configs/hifuse/hifuse_isic2018.py best.pth \
+    python tools/test.py configs/pbc/dual_nano_proto5_lt100.py best.pth \
         --out results.pkl
     python tools/analysis_tools/confusion_matrix.py results.pkl \
-        --config configs/hifuse/hifuse_isic2018.py --out cm.png
+        --config configs/pbc/dual_nano_proto5_lt100.py --out cm.png
 """
 import argparse
 import os.path as osp
@@ -22,8 +22,8 @@ import numpy as np  # noqa: E402
 from mmengine.registry import DATASETS  # noqa: E402
 
 from medproto.utils.cli import (ConfigError,  # noqa: E402
-                                add_debug_arg, friendly_errors,
-                                load_config)
+                                add_debug_arg, exception_message,
+                                friendly_errors, load_config)
 from medproto.visualization.confusion import (  # noqa: E402
     labels_from_results, plot_confusion)
 
@@ -77,7 +77,7 @@ def main(argv: Optional[List[str]] = None) -> np.ndarray:
             cm = plot_confusion(labels, preds, num_classes, args.out, names,
                                 args.title)
         except (KeyError, ValueError) as err:
-            raise ConfigError(str(err).strip('"')) from err
+            raise ConfigError(exception_message(err)) from err
         accuracy = 100 * np.trace(cm) / cm.sum()
         print(f'{len(labels)} samples, {num_classes} classes, top-1 '
               f'{accuracy:.2f}%; figure written to {args.out}')

@@ -4,8 +4,11 @@
 Example::
 
     python tools/analysis_tools/efficiency.py \
-        configs/malunet/malunet_isic17.py \
+        configs/maunet/maunet_kvasir.py \
         --shape 256 256 --batch-sizes 1 8 --device cpu --out report.json
+
+On a machine shared with other jobs, ``--threads 1`` times with one CPU
+thread (``torch.set_num_threads``; by default PyTorch's own thread count).
 
 For a distillation config (``model.student``) only the student is built and
 measured: it is the model that gets deployed, and the teacher's checkpoint
@@ -64,10 +67,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         type=int,
                         default=50,
                         help='timed passes per batch size')
+    parser.add_argument('--threads',
+                        type=int,
+                        help='torch.set_num_threads for the timing, e.g. 1 '
+                        "on a shared machine (default: PyTorch's default)")
     parser.add_argument('--out', help='write the report to this JSON file')
     add_cfg_options_arg(parser)
     add_debug_arg(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.threads is not None and args.threads < 1:
+        parser.error(f'--threads must be positive, got {args.threads}')
+    return args
 
 
 def build_deployed_model(cfg: Config) -> nn.Module:
@@ -106,6 +116,8 @@ def format_table(report: dict) -> str:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     with friendly_errors(args.debug):
         cfg = load_config(args.config)
         if args.cfg_options:

@@ -4,9 +4,13 @@
 Example::
 
     python tools/analysis_tools/plot_curves.py \
-        work_dirs/malunet_isic17/20250101_120000/vis_data/scalars.json \
-        work_dirs/maunet_isic17/20250101_130000/vis_data/scalars.json \
+        work_dirs/malunet_kvasir/20250101_120000/vis_data/scalars.json \
+        work_dirs/maunet_kvasir/20250101_130000/vis_data/scalars.json \
         --keys loss Dice --out curves.png
+
+(``configs/malunet/malunet_kvasir.py`` and ``configs/maunet/maunet_kvasir.py``
+write these logs.) The legends default to the work-dir names; two logs of one
+work dir (a resumed run) get their timestamp folder added.
 """
 import argparse
 import os.path as osp
@@ -17,7 +21,7 @@ sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from medproto.utils.cli import (ConfigError, add_debug_arg,  # noqa: E402
-                                friendly_errors)
+                                exception_message, friendly_errors)
 from medproto.visualization.curves import plot_curves  # noqa: E402
 
 
@@ -31,7 +35,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='scalar names to plot, one panel each')
     parser.add_argument('--legend',
                         nargs='+',
-                        help='one label per log (default: work-dir names)')
+                        help='one distinct label per log (default: '
+                        'work-dir names)')
     parser.add_argument('--title', help='figure title')
     parser.add_argument('--out',
                         default='curves.png',
@@ -47,7 +52,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
             plotted = plot_curves(args.logs, args.keys, args.out, args.legend,
                                   args.title)
         except (KeyError, ValueError) as err:
-            raise ConfigError(str(err).strip('"')) from err
+            raise ConfigError(exception_message(err)) from err
         print(f'curves of {", ".join(args.keys)} written to {args.out}')
     return plotted
 

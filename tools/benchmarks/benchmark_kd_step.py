@@ -19,9 +19,10 @@ import os
 import os.path as osp
 import statistics
 import sys
-from typing import Callable, List, Sequence
+from typing import Callable, List, Optional, Sequence
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import medproto  # noqa: E402,F401
 import torch  # noqa: E402
@@ -34,7 +35,7 @@ from mmseg.structures import SegDataSample  # noqa: E402
 
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                             'analysis_tools'))
-from benchmark_seg import CLOCKS, _interleave  # noqa: E402
+from benchmark_seg import CLOCKS, MIN_SIZE, _interleave  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 KD_CONFIG = osp.join(REPO, 'configs/maunet/maunet_kd_kvasir.py')
@@ -175,31 +176,43 @@ def runner_times(cfg_file: str, batch_size: int, size: int, iters: int,
 
     runner.register_hook(_Clock(), priority='LOWEST')
     runner.train()
-    return [1000. * (b - a) for a, b in zip(stamps[warmup:], stamps[warmup + 1:])]
+    return [1000. * (b - a)
+            for a, b in zip(stamps[warmup:], stamps[warmup + 1:])]
 
 
-def main() -> None:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--iters', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--batch-size', type=int, default=8)
-    parser.add_argument('--size', type=int, default=256)
+    parser.add_argument('--size', type=int, default=256,
+                        help=f'image side (a multiple of 32, >= {MIN_SIZE})')
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--clock', choices=sorted(CLOCKS), default='wall',
                         help="'wall' or 'cpu' (process time; use with "
                         '--threads 1 on a shared machine)')
     parser.add_argument('--work-dir', default='work_dirs/benchmark_kd_step')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     for name in ('iters', 'batch_size', 'size', 'threads'):
         if getattr(args, name) < 1:
             parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    if args.size < MIN_SIZE or args.size % 32:
+        parser.error(f'--size must be a multiple of 32 (five 2x poolings) and '
+                     f"at least {MIN_SIZE} (the bridge's LSAB reflect padding "
+                     f'needs >= {MIN_SIZE}), got {args.size}')
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
     os.chdir(REPO)  # the KD config names its teacher by a repo path
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
     clock = CLOCKS[args.clock]
     init_default_scope('mmseg')
     batch = make_batch(args.batch_size, args.size)
-    optimizer_cfg = dict(Config.fromfile(STUDENT_CONFIG).optim_wrapper.optimizer)
+    optimizer_cfg = dict(
+        Config.fromfile(STUDENT_CONFIG).optim_wrapper.optimizer)
 
     student = MODELS.build(Config.fromfile(STUDENT_CONFIG).model).train()
     kd_cfg = Config.fromfile(KD_CONFIG).model

@@ -10,7 +10,8 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import medproto  # noqa: E402,F401
 import torch  # noqa: E402
@@ -31,7 +32,9 @@ CVC = ['Dice', 'IoU', 'mDice_per_image']
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    # the first paragraph of the docstring, as one sentence
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('root', help='WORK_ROOT of run_kvasir_kd.sh')
     parser.add_argument('--threads', type=int, default=2)
     args = parser.parse_args()

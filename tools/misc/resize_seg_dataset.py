@@ -5,8 +5,8 @@ full-size images every iteration.
 Images are resized with area interpolation and saved as JPEG (quality 95);
 masks are thresholded (>= 128 is foreground, which removes Kvasir-SEG's JPEG
 artefacts), resized with nearest-neighbour and saved as 0/255 PNG (or JPEG
-at quality 100 with ``--mask-ext .jpg``, to keep the Kvasir-SEG layout). Pairs are
-matched by file stem.
+at quality 100 with ``--mask-ext .jpg``, to keep the Kvasir-SEG layout).
+Pairs are matched by file stem.
 
 Example::
 
@@ -41,8 +41,18 @@ def find_pairs(img_dir: str, mask_dir: str):
     return [(s, imgs[s], masks[s]) for s in sorted(imgs)]
 
 
+def jpeg_flags(ext: str, quality: int) -> list:
+    """``cv2.imwrite`` flags: the JPEG quality for .jpg/.jpeg files, none
+    otherwise (OpenCV warns about a JPEG flag given for a PNG)."""
+    if ext.lower() in ('.jpg', '.jpeg'):
+        return [cv2.IMWRITE_JPEG_QUALITY, quality]
+    return []
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    # the first paragraph of the docstring, as one sentence
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('src', help='dataset root with <split>/images and '
                         '<split>/masks (or images/ and masks/)')
     parser.add_argument('dst', help='output root (same layout)')
@@ -68,7 +78,8 @@ def main() -> None:
             img = cv2.imread(img_path, cv2.IMREAD_COLOR)
             mask = cv2.imread(mask_path, cv2.IMREAD_GRAYSCALE)
             if img is None or mask is None:
-                sys.exit(f'error: cannot read {img_path if img is None else mask_path}')
+                bad = img_path if img is None else mask_path
+                sys.exit(f'error: cannot read {bad}')
             if img.shape[:2] != mask.shape[:2]:
                 sys.exit(f'error: size mismatch {img_path} {img.shape[:2]} vs '
                          f'{mask_path} {mask.shape[:2]}')
@@ -76,9 +87,9 @@ def main() -> None:
             mask = (mask >= args.threshold).astype(np.uint8) * 255
             mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
             cv2.imwrite(osp.join(out_img, stem + '.jpg'), img,
-                        [cv2.IMWRITE_JPEG_QUALITY, 95])
+                        jpeg_flags('.jpg', 95))
             cv2.imwrite(osp.join(out_mask, stem + args.mask_ext), mask,
-                        [cv2.IMWRITE_JPEG_QUALITY, 100])
+                        jpeg_flags(args.mask_ext, 100))
         print(f'{split or "."}: {len(pairs)} pairs -> {args.dst}')
 
 
