@@ -96,7 +96,7 @@ def train_command(spec: RunSpec, tools_dir: str) -> List[str]:
 
 
 def evaluate_command(spec: RunSpec, tools_dir: str,
-                 checkpoint: str) -> List[str]:
+                     checkpoint: str) -> List[str]:
     """``tools/test.py`` and its arguments: ``checkpoint`` is evaluated
     with the run's overrides (not the seed) into ``<work_dir>/test``."""
     options = {k: v for k, v in spec.cfg_options.items()

@@ -148,4 +148,3 @@ class MALUNet(BaseModule):
         """
         check_unet_input(x, self.in_channels)
         return unet_forward(self, x, self.out_indices)
-

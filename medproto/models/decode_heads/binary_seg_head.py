@@ -28,7 +28,8 @@ class BinarySegHead(BaseDecodeHead):
             foreground at prediction. Defaults to 0.5.
         **kwargs: Other arguments of :class:`BaseDecodeHead` (``loss_decode``,
             ``align_corners``, ``in_index``...). ``channels`` defaults to
-            ``in_channels``, ``dropout_ratio`` to 0 (MALUNet's classifier); ``num_classes`` is 2 and ``out_channels`` 1.
+            ``in_channels``, ``dropout_ratio`` to 0 (MALUNet's classifier);
+            ``num_classes`` is 2 and ``out_channels`` 1.
     """
 
     def __init__(self,
