@@ -3,6 +3,10 @@
 
 Prints, in one run on the same synthetic 256x256 batches:
 
+* first (unless ``--no-models``), the teacher / student report of
+  ``tools/analysis_tools/benchmark_seg.py`` with the same threads, clock,
+  size and batch: parameters, GMACs, inference latency (batch 1 and 8)
+  and training images/s of MALUNet and MAUNet;
 * images/s of a student-only step, the KD step in each curriculum stage
   (imitation: BCE+Dice + pixel KD + skip features; preference: BCE+Dice +
   InfoNCE + L2) and their ratio to the student-only step;
@@ -36,6 +40,7 @@ from mmseg.structures import SegDataSample  # noqa: E402
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                             'analysis_tools'))
 from benchmark_seg import CLOCKS, MIN_SIZE, _interleave  # noqa: E402
+from benchmark_seg import main as benchmark_models  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 KD_CONFIG = osp.join(REPO, 'configs/maunet/maunet_kd_kvasir.py')
@@ -192,6 +197,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="'wall' or 'cpu' (process time; use with "
                         '--threads 1 on a shared machine)')
     parser.add_argument('--work-dir', default='work_dirs/benchmark_kd_step')
+    parser.add_argument('--no-models', action='store_true',
+                        help='skip the teacher / student report of '
+                        'benchmark_seg.py')
     args = parser.parse_args(argv)
     for name in ('iters', 'batch_size', 'size', 'threads'):
         if getattr(args, name) < 1:
@@ -205,6 +213,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    if not args.no_models:
+        size = str(args.size)
+        benchmark_models([
+            '--threads', str(args.threads), '--clock', args.clock,
+            '--shape', size, size, '--train-batch', str(args.batch_size),
+            '--warmup', str(args.warmup), '--iters', str(args.iters),
+            '--train-iters', str(args.iters)
+        ])
     os.chdir(REPO)  # the KD config names its teacher by a repo path
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
