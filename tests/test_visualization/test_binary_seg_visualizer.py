@@ -87,6 +87,25 @@ def test_writes_to_vis_backend(tmp_path):
     assert len(files) == 1 and osp.getsize(files[0]) > 0
 
 
+def test_writes_to_tensorboard(tmp_path):
+    pytest.importorskip('tensorboard')
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+    vis = BinarySegVisualizer(
+        name='tensorboard', save_dir=str(tmp_path),
+        vis_backends=[dict(type='TensorboardVisBackend')])
+    vis.add_datasample('val_img', image(), sample(), step=3)
+    vis.close()
+    events = glob.glob(osp.join(str(tmp_path), '**', 'events.out.*'),
+                       recursive=True)
+    assert len(events) == 1
+    acc = EventAccumulator(events[0])
+    acc.Reload()
+    (tag, ) = acc.Tags()['images']
+    (img, ) = acc.Images(tag)
+    assert img.step == 3 and img.width == 4 * 3  # the 4-panel picture
+
+
 @pytest.mark.parametrize('kwargs, name', [
     (dict(threshold=2), 'threshold'),
     (dict(alpha=1.5), 'alpha'),
