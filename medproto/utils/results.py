@@ -189,10 +189,13 @@ def summarize(records: Sequence[RunRecord],
     return summaries
 
 
-def _fmt_mean_std(mean: float, std: float) -> str:
+def _fmt_mean_std(mean: float, std: float, num: int = 2) -> str:
     """``mean ± std``, 4 decimals for values below 1 (ratios), else 2
-    (percentages)."""
+    (percentages); the mean alone for a single seed (``num == 1``), whose
+    spread is unknown, not 0."""
     digits = 4 if abs(mean) < 1 else 2
+    if num == 1:
+        return f'{mean:.{digits}f}'
     return f'{mean:.{digits}f} ± {std:.{digits}f}'
 
 
@@ -223,7 +226,8 @@ def format_markdown(summaries: Sequence[ConfigSummary],
         cells = [summary.label, f'{summary.num_done}/{summary.num_runs}']
         for key in metric_keys:
             if key in summary.stats:
-                cells.append(_fmt_mean_std(*summary.stats[key]))
+                cells.append(_fmt_mean_std(*summary.stats[key],
+                                           num=summary.num_done))
             else:
                 cells.append('-')
         if efficiency:
@@ -233,7 +237,8 @@ def format_markdown(summaries: Sequence[ConfigSummary],
                 cells.append('-' if value is None else f'{value * scale:.3g}')
         lines.append('| ' + ' | '.join(cells) + ' |')
     lines.append('')
-    lines.append('Mean ± sample standard deviation over the finished seeds.')
+    lines.append('Mean ± sample standard deviation over the finished seeds '
+                 '(the value alone where one seed finished).')
     lines += list(notes)
     return '\n'.join(lines) + '\n'
 

@@ -335,6 +335,15 @@ def test_find_checkpoint_and_read_metrics(tmp_path):
     assert read_test_metrics(str(run)) == {'Dice': 80.5}
 
 
+def test_single_seed_shows_the_value_without_a_spread():
+    from medproto.utils.results import ConfigSummary, format_markdown
+    one = ConfigSummary('a', 'a.py', 1, 1, {'Dice': (51.4, 0.0)})
+    two = ConfigSummary('b', 'b.py', 2, 2, {'Dice': (50.0, 1.5)})
+    text = format_markdown([one, two], ['Dice'], 'grid')
+    assert '| a | 1/1 | 51.40 |' in text
+    assert '| b | 2/2 | 50.00 ± 1.50 |' in text
+
+
 def test_mean_std():
     assert mean_std([1.0]) == (1.0, 0.0)
     assert mean_std([1.0, 3.0]) == (2.0, pytest.approx(2 ** 0.5))
