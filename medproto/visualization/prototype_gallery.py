@@ -32,6 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .confusion import _names
+
 __all__ = [
     'GalleryMatch', 'PrototypeGallery', 'prototype_embeddings',
     'build_prototype_gallery', 'gallery_dataset_cfg'
@@ -501,12 +503,7 @@ def _class_names(class_names: Optional[Sequence[str]], dataset: Any,
         class_names = meta.get('classes') if isinstance(meta, dict) else None
         if class_names is not None and len(class_names) != num_classes:
             class_names = None  # metainfo of another label set
-    if class_names is None:
-        return [str(c) for c in range(num_classes)]
-    if len(class_names) != num_classes:
-        raise ValueError(f'got {len(class_names)} class names for a head '
-                         f'with {num_classes} classes.')
-    return [str(n) for n in class_names]
+    return _names(class_names, num_classes)
 
 
 def gallery_dataset_cfg(cfg: Any, split: str = 'train') -> dict:
