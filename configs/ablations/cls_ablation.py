@@ -20,4 +20,4 @@ configs = [
 seeds = [0, 1, 2]
 metrics = ['top1', 'macro_f1', 'macro_auc', 'mean_recall']
 efficiency = True
-input_shape = (3, 224, 224)
+input_shape = (3, 128, 128)  # the PBC copies are 128x128
