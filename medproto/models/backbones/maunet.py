@@ -77,7 +77,7 @@ class MAUNet(BaseModule):
       small 1x1 convolutions run much faster on CPU;
     * the DWD ReLUs are in place;
     * the LDGA gate convs start at zero (every gate 0.5): with MALUNet's
-      initialisation, which the public code uses, 65-90 % of the gates
+      initialisation, which the public code uses, more than half of the gates
       are saturated at the start and the student learns far more slowly
       (:meth:`LightweightDGA.init_gate`).
 

@@ -69,8 +69,9 @@ class LightweightDGA(nn.Module):
 
         MALUNet's rule (``std = sqrt(2 / fan_out)``, used by the public
         MicroAUNet for every conv) gives this ``C -> 1`` conv std 1.41: at
-        256x256, 65-90 % of the gates are saturated (below 0.05 or above
-        0.95) at initialisation and pass almost no gradient. A zero conv
+        256x256, more than half of the gates in every LDGA are saturated
+        (below 0.05 or above 0.95) at initialisation and pass almost no
+        gradient. A zero conv
         still gets gradients (its input varies), and the gates open or
         close as training asks.
         """

@@ -249,3 +249,23 @@ def test_ldga_gates_start_open_not_saturated():
     model.init_weights()  # the mmengine entry point keeps the rule
     assert all(m.gate.weight.abs().max() == 0 for m in model.modules()
                if type(m).__name__ == 'LightweightDGA')
+
+
+def test_malunet_init_would_saturate_the_ldga_gates():
+    """Why the gates start at zero: under MALUNet's rule (std sqrt(2) for
+    the C -> 1 gate conv) most gates start below 0.05 or above 0.95."""
+    from medproto.models.layers import malunet_init_weights
+    torch.manual_seed(0)
+    model = MAUNet().train()
+    fractions = []
+    for m in model.modules():
+        if type(m).__name__ == 'LightweightDGA':
+            malunet_init_weights(m.gate)
+            m.gate.register_forward_hook(
+                lambda mod, i, o: fractions.append(
+                    ((o.sigmoid() < .05) | (o.sigmoid() > .95)).float()
+                    .mean().item()))
+    with torch.no_grad():
+        model(torch.randn(4, 3, 256, 256))
+    assert len(fractions) == 10
+    assert min(fractions) > 0.5
