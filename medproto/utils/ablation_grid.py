@@ -139,11 +139,7 @@ def load_grid(path: str) -> AblationGrid:
     if dupes:
         raise ConfigError(f'grid {path}: labels {dupes} are used twice; give '
                           f'the entries distinct `label`s.')
-    seeds = raw.get('seeds') or [0]
-    if not all(isinstance(s, int) for s in seeds) or len(set(seeds)) != len(
-            seeds):
-        raise ConfigError(f'grid {path}: `seeds` must be distinct ints, got '
-                          f'{seeds!r}.')
+    seeds = _check_seeds(raw.get('seeds') or [0], f'grid {path}: `seeds`')
     shape = tuple(raw.get('input_shape') or (3, 256, 256))
     if len(shape) != 3 or not all(isinstance(v, int) and v > 0
                                   for v in shape):
@@ -157,7 +153,7 @@ def load_grid(path: str) -> AblationGrid:
         entry.config = _resolve_config(entry.config)
     name = raw.get('name') or osp.splitext(osp.basename(path))[0]
     return AblationGrid(
-        name=name, entries=entries, seeds=list(seeds),
+        name=name, entries=entries, seeds=seeds,
         cfg_options=_flatten(dict(raw.get('cfg_options') or {}),
                              f'grid {path}: cfg_options'),
         metrics=list(raw.get('metrics') or []),
@@ -208,6 +204,16 @@ def plan_runs(grid: AblationGrid, work_root: str,
     return runs
 
 
+def _check_seeds(seeds: Sequence[int], what: str) -> List[int]:
+    """``seeds`` as a list; a ConfigError naming ``what`` unless they are
+    distinct ints."""
+    seeds = list(seeds)
+    if not all(isinstance(s, int) for s in seeds) or \
+            len(set(seeds)) != len(seeds):
+        raise ConfigError(f'{what} must be distinct ints, got {seeds!r}.')
+    return seeds
+
+
 def with_seeds(grid: AblationGrid,
                seeds: Optional[Sequence[int]]) -> AblationGrid:
     """``grid`` with its seeds replaced (a quick pass over one seed, or
@@ -218,11 +224,7 @@ def with_seeds(grid: AblationGrid,
     """
     if not seeds:
         return grid
-    seeds = list(seeds)
-    if not all(isinstance(s, int) for s in seeds) or \
-            len(set(seeds)) != len(seeds):
-        raise ConfigError(f'--seeds must be distinct ints, got {seeds!r}.')
-    return replace(grid, seeds=seeds)
+    return replace(grid, seeds=_check_seeds(seeds, '--seeds'))
 
 
 def select_runs(runs: Sequence[RunSpec],

@@ -19,7 +19,8 @@ times still vary; ``--clock cpu --threads 1`` times the process CPU time
 instead, which is far less sensitive to other processes.
 
 The measurement helpers (:func:`build_segmentor`, :func:`make_seg_batch`,
-:func:`time_inference`, :func:`time_training`, :func:`summarize`) are plain
+:func:`time_inference`, :func:`time_training`, :func:`interleave`,
+:func:`build_optimizer`, :func:`summarize`) are plain
 functions so that other scripts (e.g. a distillation-step benchmark) can
 reuse them.
 """
@@ -29,7 +30,7 @@ import os.path as osp
 import statistics
 import sys
 import time
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -190,8 +191,8 @@ def deployed_copy(model: nn.Module) -> Optional[nn.Module]:
     return fused
 
 
-def _interleave(steps: Dict[str, Callable[[], None]], warmup: int, iters: int,
-                clock: Callable[[], float]) -> Dict[str, List[float]]:
+def interleave(steps: Dict[str, Callable[[], None]], warmup: int, iters: int,
+               clock: Callable[[], float]) -> Dict[str, List[float]]:
     """Run every step ``warmup`` times, then ``iters`` rounds of one call
     each, and return the milliseconds of each timed call per name."""
     for _ in range(warmup):
@@ -233,23 +234,39 @@ def time_inference(models: Dict[str, nn.Module], batch_size: int,
 
     for model in models.values():
         model.eval()
-    return _interleave({n: step_of(m) for n, m in models.items()}, warmup,
-                       iters, clock)
+    return interleave({n: step_of(m) for n, m in models.items()}, warmup,
+                      iters, clock)
 
 
-def optimizer_cfg_of(config: str) -> dict:
-    """``optim_wrapper.optimizer`` of a config file.
+def optimizer_cfg_of(config: Union[str, Config]) -> dict:
+    """``optim_wrapper.optimizer`` of a config (file).
 
     Args:
-        config (str): A config with an ``optim_wrapper``.
+        config (str | Config): A config with an ``optim_wrapper``, or its
+            path.
 
     Returns:
         dict: The optimizer config (without ``params``).
     """
-    cfg = Config.fromfile(config)
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
     if 'optim_wrapper' not in cfg or 'optimizer' not in cfg.optim_wrapper:
-        raise ValueError(f'{config} has no optim_wrapper.optimizer')
+        raise ValueError(f'{cfg.filename} has no optim_wrapper.optimizer')
     return dict(cfg.optim_wrapper.optimizer)
+
+
+def build_optimizer(model: nn.Module, optimizer_cfg: dict):
+    """The configured optimizer over the trainable parameters of ``model``
+    (a distiller's frozen teacher is left out).
+
+    Args:
+        model (nn.Module): The model.
+        optimizer_cfg (dict): mmengine optimizer config without ``params``.
+
+    Returns:
+        torch.optim.Optimizer: The optimizer.
+    """
+    params = [p for p in model.parameters() if p.requires_grad]
+    return OPTIMIZERS.build(dict(optimizer_cfg, params=params))
 
 
 def time_training(models: Dict[str, nn.Module], batch_size: int,
@@ -278,7 +295,7 @@ def time_training(models: Dict[str, nn.Module], batch_size: int,
     optimizer = dict(DEFAULT_OPTIMIZER if optimizer is None else optimizer)
 
     def step_of(model: nn.Module) -> Callable[[], None]:
-        optim = OPTIMIZERS.build(dict(optimizer, params=model.parameters()))
+        optim = build_optimizer(model, optimizer)
 
         def step() -> None:
             losses = model.loss(inputs, samples)
@@ -290,8 +307,8 @@ def time_training(models: Dict[str, nn.Module], batch_size: int,
 
     for model in models.values():
         model.train()
-    return _interleave({n: step_of(m) for n, m in models.items()}, warmup,
-                       iters, clock)
+    return interleave({n: step_of(m) for n, m in models.items()}, warmup,
+                      iters, clock)
 
 
 def summarize(times: Sequence[float]) -> float:

@@ -33,13 +33,13 @@ import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.structures import PixelData  # noqa: E402
-from mmengine.registry import OPTIMIZERS  # noqa: E402
 from mmseg.registry import DATASETS, MODELS  # noqa: E402
 from mmseg.structures import SegDataSample  # noqa: E402
 
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                             'analysis_tools'))
-from benchmark_seg import CLOCKS, MIN_SIZE, _interleave  # noqa: E402
+from benchmark_seg import (CLOCKS, MIN_SIZE, build_optimizer,  # noqa: E402
+                           interleave, optimizer_cfg_of)
 from benchmark_seg import main as benchmark_models  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -78,12 +78,6 @@ def train_step(model, batch: dict, optim) -> Callable[[], None]:
         loss.backward()
         optim.step()
     return step
-
-
-def build_optimizer(model, optimizer_cfg: dict):
-    """The config's optimizer over the trainable parameters of ``model``."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    return OPTIMIZERS.build(dict(optimizer_cfg, params=params))
 
 
 def stage_step(distiller, active: Sequence[str], step: Callable[[], None]
@@ -227,10 +221,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     clock = CLOCKS[args.clock]
     init_default_scope('mmseg')
     batch = make_batch(args.batch_size, args.size)
-    optimizer_cfg = dict(
-        Config.fromfile(STUDENT_CONFIG).optim_wrapper.optimizer)
+    student_cfg = Config.fromfile(STUDENT_CONFIG)
+    optimizer_cfg = optimizer_cfg_of(student_cfg)
 
-    student = MODELS.build(Config.fromfile(STUDENT_CONFIG).model).train()
+    student = MODELS.build(student_cfg.model).train()
     kd_cfg = Config.fromfile(KD_CONFIG).model
     kd_cfg.teacher_ckpt = None  # random teacher: speed does not depend on it
     distiller = MODELS.build(kd_cfg).train()
@@ -241,7 +235,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                                                         optimizer_cfg))}
     for stage, active in STAGES.items():
         steps[f'KD {stage}'] = stage_step(distiller, active, kd_step)
-    times = _interleave(steps, args.warmup, args.iters, clock)
+    times = interleave(steps, args.warmup, args.iters, clock)
     base = statistics.median(times['student only'])
     print(f'\nbatch {args.batch_size}, {args.size}x{args.size}, '
           f'{args.threads} thread(s), {args.clock} clock, medians of '
@@ -255,7 +249,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     dataset = RepeatedBatchDataset(args.batch_size, args.size,
                                    args.batch_size * (args.iters + 4))
     plain = statistics.median(plain_loop_times(
-        MODELS.build(Config.fromfile(STUDENT_CONFIG).model), dataset,
+        MODELS.build(student_cfg.model), dataset,
         args.batch_size, args.iters, optimizer_cfg, clock))
     runner = statistics.median(runner_times(
         STUDENT_CONFIG, args.batch_size, args.size, args.iters,

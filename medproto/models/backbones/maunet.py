@@ -163,7 +163,6 @@ class MAUNet(BaseModule):
                 block, cout, norm_cfg, norm_after_pool=norm_after_pool,
                 pool_first=downsample_first)
 
-        self.downsample_first = bool(downsample_first)
         if downsample_first:
             # The DWDConv ends in BN + ReLU already: no second stage norm.
             self.encoder1 = EncoderStage(

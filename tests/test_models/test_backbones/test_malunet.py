@@ -19,17 +19,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
 C_LIST = (8, 16, 24, 32, 48, 64)
 
 
-def record(model, names):
-    """Register forward hooks that store the outputs of ``names``."""
-    feats = {}
-    for name in names:
-        model.get_submodule(name).register_forward_hook(
-            lambda m, i, o, name=name: feats.__setitem__(name, o))
-    return feats
-
-
 @pytest.mark.parametrize('h,w', [(256, 256), (64, 96)])
-def test_decoder_outputs_and_hooked_features(h, w):
+def test_decoder_outputs_and_hooked_features(h, w, record):
     model = MALUNet().eval()
     names = [f'encoder{i}' for i in range(1, 7)] + \
         [f'decoder{i}' for i in range(1, 6)]
@@ -48,7 +39,7 @@ def test_decoder_outputs_and_hooked_features(h, w):
     assert feats['encoder6'].shape == (2, 64, h // 32, w // 32)
 
 
-def test_bridge_changes_the_skips_it_receives():
+def test_bridge_changes_the_skips_it_receives(record):
     model = MALUNet().eval()
     feats = record(model, ['encoder1', 'bridge'])
     with torch.no_grad():

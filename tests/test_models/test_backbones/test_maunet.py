@@ -24,14 +24,6 @@ FEATURES = [f'encoder{i}' for i in range(1, 7)] + \
     [f'decoder{i}' for i in range(1, 6)]
 
 
-def record(model, names):
-    feats = {}
-    for name in names:
-        model.get_submodule(name).register_forward_hook(
-            lambda m, i, o, name=name: feats.__setitem__(name, o))
-    return feats
-
-
 def calibrated(model, steps=3, size=128):
     """Give the BatchNorms non-trivial running statistics."""
     model.train()
@@ -53,7 +45,7 @@ def conv_linear_macs(model, size=256):
 
 @pytest.mark.parametrize('kwargs,h,w', [({}, 256, 256), ({}, 128, 160),
                                         (dict(bridge=False), 64, 96)])
-def test_shapes_match_the_teacher(kwargs, h, w):
+def test_shapes_match_the_teacher(kwargs, h, w, record):
     x = torch.randn(2, 3, h, w)
     student, teacher = MAUNet(**kwargs).eval(), MALUNet(**kwargs).eval()
     s_feats, t_feats = record(student, FEATURES), record(teacher, FEATURES)
@@ -116,7 +108,7 @@ def close(a, b, tol):
 
 @pytest.mark.parametrize('dtype,tol', [(torch.float32, 1e-5),
                                        (torch.float64, 1e-12)])
-def test_fuse_keeps_outputs(dtype, tol):
+def test_fuse_keeps_outputs(dtype, tol, record):
     model = calibrated(MAUNet().to(dtype))
     x = torch.randn(2, 3, 128, 128, dtype=dtype)
     feats = record(model, FEATURES)
