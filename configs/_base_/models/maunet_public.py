@@ -1,5 +1,6 @@
 # MAUNet with the public MicroAUNet layers (GroupNorm(4), NCHW, 1x1 depthwise
-# convs in the LDGA helpers, blocks at full size before pooling): the
+# convs in the LDGA helpers, DWDConv stem, blocks at full size before
+# pooling): the
 # reference for medproto's speed changes (docs/results.md), e.g.
 #   python tools/analysis_tools/benchmark_seg.py \
 #       --student configs/_base_/models/maunet_public.py
@@ -10,4 +11,5 @@ model = dict(
         channels_last=False,
         dw_in_1x1=True,
         norm_after_pool=False,
-        downsample_first=False))
+        downsample_first=False,
+        stem='dwd'))

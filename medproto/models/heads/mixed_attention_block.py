@@ -23,10 +23,22 @@ class MixedAttentionBlock(BaseModule):
       (a block-diagonal mask: fine, within-class structure).
 
     They are combined by a learned softmax gate (init uniform) as a residual,
-    followed by a feed-forward block (post-norm)::
+    followed by a feed-forward block, both pre-norm with per-channel layer
+    scales ``gamma`` (CaiT, Touvron et al., ICCV 2021)::
 
-        x = LN(p + sum_i softmax(g)_i * branch_i(p))
-        out = LN(x + FFN(x))
+        q = LN1(p)
+        x = p + gamma1 * sum_i softmax(g)_i * branch_i(q)
+        out = x + gamma2 * FFN(LN2(x))
+
+    With ``layer_scale_init=0`` (the default) the block starts as the
+    identity, ``out == p``: the refined prototypes live in the space of the
+    shared ones, so the momentum updates of :class:`DynamicPrototypeManager`
+    (which move the shared prototypes towards the class embeddings) act on
+    what the head compares with. The earlier post-norm layout,
+    ``x = LN(p + mixed); out = LN(x + FFN(x))`` (``layer_scale_init=None``,
+    kept for its checkpoints), maps the prototypes through a random FFN and
+    two LayerNorms at init, so the momentum updates pulled the shared
+    prototypes towards embeddings the head never compared them with.
 
     Inactive prototypes are never used as keys.
 
@@ -36,6 +48,9 @@ class MixedAttentionBlock(BaseModule):
             Defaults to 4.
         ffn_ratio (float): FFN hidden size over D. Defaults to 4.
         dropout (float): Dropout in attention and FFN. Defaults to 0.
+        layer_scale_init (float, optional): Initial value of the layer
+            scales of the pre-norm layout; None selects the post-norm layout
+            without layer scales. Defaults to 0.
         init_cfg (dict, optional): mmengine initialisation config.
             Defaults to None.
 
@@ -52,6 +67,7 @@ class MixedAttentionBlock(BaseModule):
                  num_heads: int = 4,
                  ffn_ratio: float = 4.,
                  dropout: float = 0.,
+                 layer_scale_init: Optional[float] = 0.,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if not isinstance(embed_dims, int) or not isinstance(
@@ -78,6 +94,16 @@ class MixedAttentionBlock(BaseModule):
             nn.Linear(embed_dims, hidden), nn.GELU(), nn.Dropout(dropout),
             nn.Linear(hidden, embed_dims), nn.Dropout(dropout))
         self.norm2 = nn.LayerNorm(embed_dims)
+        self.pre_norm = layer_scale_init is not None
+        if self.pre_norm:
+            if isinstance(layer_scale_init, bool) or not isinstance(
+                    layer_scale_init, (int, float)):
+                raise ValueError('layer_scale_init must be a float or None, '
+                                 f'got {layer_scale_init!r}')
+            self.gamma1 = nn.Parameter(
+                torch.full((embed_dims, ), float(layer_scale_init)))
+            self.gamma2 = nn.Parameter(
+                torch.full((embed_dims, ), float(layer_scale_init)))
 
     def forward(self, prototypes: Tensor, tokens: Tensor, groups: Tensor,
                 active: Tensor) -> Tensor:
@@ -102,6 +128,8 @@ class MixedAttentionBlock(BaseModule):
                 f'{tuple(groups.shape)}, {tuple(active.shape)}')
         b = tokens.size(0)
         query = prototypes.unsqueeze(0)  # (1, P, D)
+        if self.pre_norm:
+            query = self.norm1(query)
         # True = may not attend. Every query keeps >= 1 key: the active
         # prototypes of its class.
         inactive_key = ~active.unsqueeze(0).expand(p, p)
@@ -116,5 +144,8 @@ class MixedAttentionBlock(BaseModule):
             query.expand(b, -1, -1), tokens, tokens, need_weights=False)[0]
         w = self.gate_logits.softmax(dim=0)
         mixed = w[0] * cross_out + w[1] * global_out + w[2] * local_out
+        if self.pre_norm:
+            x = prototypes + self.gamma1 * mixed  # (B, P, D)
+            return x + self.gamma2 * self.ffn(self.norm2(x))
         x = self.norm1(query + mixed)
         return self.norm2(x + self.ffn(x))

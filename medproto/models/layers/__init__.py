@@ -16,6 +16,7 @@ from .external_attention import InvertedExternalAttention  # noqa: F401,E402
 from .sc_att_bridge import (ChannelAttentionBridge,  # noqa: F401,E402
                             SCAttentionBridge, SpatialAttentionBridge)
 from .unet_stages import DecoderStage, EncoderStage  # noqa: F401,E402
+from .conv_bn_act import ConvBNAct  # noqa: F401,E402
 from .dwd_conv import DWDBlock, DWDConv  # noqa: F401,E402
 from .ldga import LightweightDGA  # noqa: F401,E402
 from .lscab import (LSCAB, LightweightChannelAttentionBridge,  # noqa: F401,E402,E501

@@ -19,7 +19,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
 C_LIST = (8, 16, 24, 32, 48, 64)
 #: The public MicroAUNet layers (GroupNorm, NCHW, 1x1 DW convs, norm first).
 PUBLIC = dict(norm_cfg=dict(type='GN', num_groups=4), channels_last=False,
-              dw_in_1x1=True, norm_after_pool=False, downsample_first=False)
+              dw_in_1x1=True, norm_after_pool=False, downsample_first=False,
+              stem='dwd')
 FEATURES = [f'encoder{i}' for i in range(1, 7)] + \
     [f'decoder{i}' for i in range(1, 6)]
 
@@ -85,8 +86,12 @@ def test_parameter_counts_and_budget():
     # default: BN; no 1x1 DW in the LDGA 1x1 helpers (-1,248), no bias
     # on the depthwise convs right before a BatchNorm (-312) and no stage
     # norm after the strided stem DWDConv (-16)
+    dwd_stem = MAUNet(stem='dwd')
+    assert count_params(dwd_stem) == 84_272 - 1_248 - 312 - 16 == 82_696
+    # the default dense 3x3 stem: 216 weights + BN(8) = 232 parameters
+    # against the DWDConv's 27 + BN(3) + 24 + BN(8) = 73
     model = MAUNet()
-    assert count_params(model) == 84_272 - 1_248 - 312 - 16 == 82_696
+    assert count_params(model) == 82_696 - 73 + 232 == 82_855
     assert count_params(model) + 9 <= 90_000
 
 
@@ -95,7 +100,10 @@ def test_macs_within_budget():
     public, _ = conv_linear_macs(MAUNet(**PUBLIC))
     assert conv_linear <= 0.045e9
     assert public / 1e9 == pytest.approx(0.0412, abs=0.0005)
-    assert conv_linear < 0.5 * public
+    # the layout halves the public MACs; the dense stem adds 3.5 MMACs
+    dwd_stem, _ = conv_linear_macs(MAUNet(stem='dwd'))
+    assert dwd_stem < 0.5 * public
+    assert conv_linear - dwd_stem == 128 * 128 * (3 * 8 * 9 - (3 * 9 + 3 * 8))
     # the library total also counts norms and upsampling
     assert total < 0.05e9
 
@@ -167,8 +175,9 @@ def test_every_parameter_gets_a_gradient():
 def test_downsample_first_layout():
     """The default encoder downsamples before its blocks: a stride-2
     depthwise conv in the stem, max-pooling first in encoder2..5."""
-    model = MAUNet()
+    model = MAUNet(stem='dwd')
     assert model.encoder1.block.dw.stride == (2, 2)
+    assert MAUNet().encoder1.block.conv.stride == (2, 2)
     assert not model.encoder1.downsample
     assert isinstance(model.encoder1.norm, torch.nn.Identity)
     for i in range(2, 6):
@@ -198,7 +207,7 @@ def test_base_config_builds_a_segmentor_that_trains_and_predicts():
     cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/models/maunet.py'))
     init_default_scope('mmseg')
     model = MODELS.build(cfg.model)
-    assert count_params(model) == 82_696 + 9
+    assert count_params(model) == 82_855 + 9
     size = 128  # the smallest input the LSCAB bridge accepts
     inputs = torch.randint(0, 256, (2, 3, size, size)).float()
     samples = []
@@ -212,7 +221,7 @@ def test_base_config_builds_a_segmentor_that_trains_and_predicts():
                                         data_samples=samples), True)
     losses = model.loss(data['inputs'], data['data_samples'])
     losses['decode.loss_bce_dice'].backward()
-    assert model.backbone.encoder1.block.dw.weight.grad is not None
+    assert model.backbone.encoder1.block.conv.weight.grad is not None
     model.eval()
     with torch.no_grad():
         results = model.predict(data['inputs'], data['data_samples'])
