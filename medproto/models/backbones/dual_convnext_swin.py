@@ -57,6 +57,9 @@ class DualConvNeXtSwin(BaseBackbone):
 
     * ``'nano'`` (alias ``'xtiny'``): (32, 64, 128, 256), (1, 1, 2, 1),
       (1, 1, 2, 1), (1, 2, 4, 8), 4 -- for CPU experiments and tests;
+    * ``'micro'``: (48, 96, 192, 384), (1, 1, 2, 1), (1, 1, 2, 1),
+      (2, 3, 6, 12), 4 -- the larger CPU teacher of the nano student on
+      PBC (``configs/pbc/dual_micro_linear_cb_lt100.py``);
     * ``'tiny'``: (96, 192, 384, 768), (2, 2, 2, 2), (2, 2, 2, 2),
       (3, 6, 12, 24), 7 (HiFuse_Tiny depths);
     * ``'small'``: (96, 192, 384, 768), (3, 3, 9, 3), (2, 2, 6, 2),
@@ -100,6 +103,13 @@ class DualConvNeXtSwin(BaseBackbone):
             conv_depths=(1, 1, 2, 1),
             swin_depths=(1, 1, 2, 1),
             num_heads=(1, 2, 4, 8),
+            window_size=4),
+        'micro':
+        dict(
+            dims=(48, 96, 192, 384),
+            conv_depths=(1, 1, 2, 1),
+            swin_depths=(1, 1, 2, 1),
+            num_heads=(2, 3, 6, 12),
             window_size=4),
         'tiny':
         dict(

@@ -46,6 +46,15 @@ class MultiPrototypeHead(ClsHead):
     simply added. In training mode every loss call also EMA-updates and
     possibly expands the prototypes (:meth:`DynamicPrototypeManager.update`).
 
+    Recording points: :meth:`loss` does not go through :meth:`forward`, so
+    a hook on the head itself sees nothing in training. The identity
+    modules ``embed_tap`` (output: the embedding ``z``, (B, D)) and
+    ``logits_tap`` (output: the logits, (B, K)) run in every mode, like
+    timm's identity hook points; a distiller records ``'head.embed_tap'``
+    and ``'head.logits_tap'``. (``proj`` is no such point: with
+    ``attention`` it also projects the tokens, after ``z``.) They hold no
+    parameters, so checkpoints are unchanged.
+
     Args:
         num_classes (int): Number of classes K.
         in_channels (int): Channels C of the input map.
@@ -162,6 +171,9 @@ class MultiPrototypeHead(ClsHead):
                     names=['loss_cls', 'loss_proto']))
         groups = torch.arange(num_classes).repeat_interleave(max_prototypes)
         self.register_buffer('groups', groups, persistent=False)
+        # Recording points for distillers (see the class docstring).
+        self.embed_tap = nn.Identity()
+        self.logits_tap = nn.Identity()
 
     @property
     def logit_scale(self) -> Tensor:
@@ -183,7 +195,7 @@ class MultiPrototypeHead(ClsHead):
         if self.attention is not None and tokens is None:
             raise ValueError('attention needs the (B, C, H, W) map: use no '
                              'neck (not GlobalAveragePooling) with this head')
-        z = self.proj(pooled)
+        z = self.embed_tap(self.proj(pooled))
         tokens = None if self.attention is None else self.proj(tokens)
         return z, tokens
 
@@ -234,7 +246,7 @@ class MultiPrototypeHead(ClsHead):
         else:
             attn = (masked / self.pooling_temperature).softmax(dim=-1)
             score = (attn * sims).sum(dim=-1)
-        return self.logit_scale * score
+        return self.logits_tap(self.logit_scale * score)
 
     def forward(self, feats: Tuple[Tensor]) -> Tensor:
         """Class logits.

@@ -79,6 +79,21 @@ def test_presets():
     assert small['swin_depths'] == (2, 2, 6, 2)
 
 
+def test_micro_preset_stage_shapes_at_128():
+    """'micro' (the PBC teacher) returns 48/96/192/384-channel maps at
+    1/4..1/32 of a 128x128 input."""
+    micro = DualConvNeXtSwin.arch_zoo['micro']
+    assert micro['num_heads'] == (2, 3, 6, 12) and micro['window_size'] == 4
+    model = _build(arch='micro', out_indices=(0, 1, 2, 3))
+    model.eval()
+    with torch.no_grad():
+        outs = model(torch.randn(1, 3, 128, 128))
+    assert [tuple(o.shape) for o in outs] == [(1, 48, 32, 32),
+                                              (1, 96, 16, 16),
+                                              (1, 192, 8, 8), (1, 384, 4, 4)]
+    assert all(torch.isfinite(o).all() for o in outs)
+
+
 def test_branches_are_timm_modules(nano):
     from timm.models.convnext import ConvNeXtStage
     from timm.models.swin_transformer import SwinTransformerStage

@@ -41,6 +41,11 @@ def test_loss_keys_and_gradients():
     head = _head(class_counts=COUNTS, loss=dict(
         type='ClassBalancedCrossEntropyLoss', class_counts=COUNTS))
     head.train()
+    # Zero layer scales (the default) make the attention an identity at
+    # init; a trained block has non-zero ones, through which every
+    # attention weight gets a gradient.
+    with torch.no_grad():
+        head.attention.gamma1.fill_(0.5)
     losses = head.loss(_feats(), _samples([0, 1, 2, 3, 0, 1]))
     loss_keys = sorted(k for k in losses if 'loss' in k)
     assert loss_keys == ['loss_cls', 'loss_proto']
@@ -51,7 +56,8 @@ def test_loss_keys_and_gradients():
     for name in ('proj.0.weight', 'log_logit_scale',
                  'prototype_manager.prototypes',
                  'attention.cross_attn.in_proj_weight',
-                 'attention.gate_logits', 'loss_weighting.log_vars'):
+                 'attention.gate_logits', 'attention.gamma1',
+                 'attention.gamma2', 'loss_weighting.log_vars'):
         param = dict(head.named_parameters())[name]
         assert param.grad is not None and param.grad.abs().sum() > 0, name
 
@@ -183,3 +189,31 @@ def test_in_an_image_classifier_with_the_dual_backbone():
     model.eval()
     preds = model(x, mode='predict')
     assert len(preds) == 2 and preds[0].pred_score.shape == (4, )
+
+
+def test_taps_record_embedding_and_logits_in_loss_mode():
+    """``loss`` never calls ``forward``: the identity taps are where a
+    recorder (and so a distiller) sees ``z`` and the logits; they add no
+    state-dict key and change no output."""
+    from medproto.distill.recorders import RecorderManager
+    head = _head(class_counts=COUNTS)
+    assert isinstance(head.embed_tap, torch.nn.Identity)
+    assert isinstance(head.logits_tap, torch.nn.Identity)
+    assert not any('_tap' in k for k in head.state_dict())
+    manager = RecorderManager(
+        dict(logits='logits_tap', embed='embed_tap', proj='proj'))
+    manager.attach(head)
+    feats, samples = _feats(), _samples([0, 1, 2, 3, 0, 1])
+    head.eval()  # dropout off, no prototype update: comparable numbers
+    with manager.recording():
+        head.loss(feats, samples)
+        logits, embed = manager.get('logits'), manager.get('embed')
+        # proj also runs on the tokens after z: it is no recording point.
+        assert manager.get('proj').shape == (6, 16, 16)
+    assert logits.shape == (6, 4) and embed.shape == (6, 16)
+    with torch.no_grad():
+        assert torch.equal(logits, head(feats))
+        assert torch.equal(embed, head.pre_logits(feats))
+        sims = head.similarities(feats)[1]
+        assert torch.equal(logits, head.logit_scale * sims.masked_fill(
+            ~head.prototype_manager.active, -1e4).amax(dim=-1))

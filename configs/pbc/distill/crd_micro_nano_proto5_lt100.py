@@ -1,0 +1,2 @@
+_base_ = ['./_base_/micro_nano_proto5.py']
+model = _base_.distill_parts.crd

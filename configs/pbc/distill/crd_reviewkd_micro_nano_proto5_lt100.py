@@ -1,0 +1,3 @@
+# crd + reviewkd: both methods' losses, one task loss.
+_base_ = ['./crd_micro_nano_proto5_lt100.py']
+model = _base_.distill_parts.reviewkd

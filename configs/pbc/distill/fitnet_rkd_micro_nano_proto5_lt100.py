@@ -1,0 +1,3 @@
+# fitnet + rkd: both methods' losses, one task loss.
+_base_ = ['./fitnet_micro_nano_proto5_lt100.py']
+model = _base_.distill_parts.rkd
