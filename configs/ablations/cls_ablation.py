@@ -18,6 +18,7 @@ configs = [
     dict(label='proto5_no_cb', config=_dir + 'dual_nano_proto5_nocb_lt100.py'),
 ]
 seeds = [0, 1, 2]
-metrics = ['top1', 'macro_f1', 'macro_auc', 'mean_recall']
+metrics = ['top1', 'macro_f1', 'macro_auc', 'many_recall', 'medium_recall',
+           'few_recall']
 efficiency = True
 input_shape = (3, 128, 128)  # the PBC copies are 128x128

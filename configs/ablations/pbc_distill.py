@@ -23,6 +23,7 @@ configs = [
     for a, b in _pairs
 ]
 seeds = [42]
-metrics = ['top1', 'macro_f1', 'macro_auc', 'mean_recall']
+metrics = ['top1', 'macro_f1', 'macro_auc', 'many_recall', 'medium_recall',
+           'few_recall']
 efficiency = True
 input_shape = (3, 128, 128)  # the PBC copies are 128x128

@@ -167,7 +167,8 @@ def test_teacher_config_is_the_micro_linear_model():
 def test_grid_lists_the_student_then_singles_then_pairs():
     grid = load_grid(osp.join(ROOT, 'configs', 'ablations', 'pbc_distill.py'))
     assert grid.name == 'pbc_distill' and grid.seeds == [42]
-    assert grid.metrics == ['top1', 'macro_f1', 'macro_auc', 'mean_recall']
+    assert grid.metrics == ['top1', 'macro_f1', 'macro_auc', 'many_recall',
+                            'medium_recall', 'few_recall']
     assert grid.efficiency and grid.input_shape == (3, 128, 128)
     labels = [e.label for e in grid.entries]
     assert labels == ['student', *METHODS,
