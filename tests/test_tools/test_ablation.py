@@ -393,9 +393,34 @@ def test_cli_dry_run_and_collect_only(finished_grid, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize(
-    'name', ['seg_distill_terms', 'cls_ablation', 'distill_pairs'])
+    'name',
+    ['seg_distill_terms', 'cls_ablation', 'cls_ablation_lt10', 'distill_pairs'])
 def test_shipped_grids_load(name):
     path = osp.join(ROOT, 'configs', 'ablations', f'{name}.py')
     grid = load_grid(path)
     assert grid.name == name and grid.metrics and grid.efficiency
     assert len(grid.entries) >= 7 and grid.seeds == [0, 1, 2]
+
+
+def test_lt10_grid_splits_every_config_into_three_groups():
+    """At imbalance factor 10 no class is under the few-shot count threshold;
+    the lt10 configs cut by rank, so each group has classes to report."""
+    from mmengine.config import Config
+
+    from medproto.evaluation.functional.classification import split_classes
+    grid = load_grid(osp.join(ROOT, 'configs', 'ablations',
+                              'cls_ablation_lt10.py'))
+    labels = [e.label for e in grid.entries]
+    lt100 = load_grid(osp.join(ROOT, 'configs', 'ablations',
+                               'cls_ablation.py'))
+    assert labels == [e.label for e in lt100.entries]
+    for entry in grid.entries:
+        cfg = Config.fromfile(osp.join(ROOT, entry.config))
+        assert cfg.train_dataloader.dataset.imbalance_factor == 10, entry
+        ev = cfg.val_evaluator
+        groups = split_classes(ev.class_counts, split_by=ev.split_by)
+        assert [len(groups[g]) for g in ('many', 'medium', 'few')] == [
+            3, 3, 2
+        ], entry.label
+        # the count thresholds would have left the few group empty
+        assert len(split_classes(ev.class_counts)['few']) == 0
