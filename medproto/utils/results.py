@@ -189,11 +189,18 @@ def summarize(records: Sequence[RunRecord],
     return summaries
 
 
-def _fmt_mean_std(mean: float, std: float, num: int = 2) -> str:
-    """``mean ± std``, 4 decimals for values below 1 (ratios), else 2
-    (percentages); the mean alone for a single seed (``num == 1``), whose
-    spread is unknown, not 0."""
-    digits = 4 if abs(mean) < 1 else 2
+def _column_digits(summaries: Sequence[ConfigSummary], key: str) -> int:
+    """4 decimals for a column whose means are all below 1 (ratios), else 2
+    (percentages): one precision per column, so that a recall of 0.42 % in
+    a column of percentages is not printed as a ratio."""
+    means = [s.stats[key][0] for s in summaries if key in s.stats]
+    return 4 if means and all(abs(m) < 1 for m in means) else 2
+
+
+def _fmt_mean_std(mean: float, std: float, num: int = 2,
+                  digits: int = 2) -> str:
+    """``mean ± std`` with ``digits`` decimals; the mean alone for a single
+    seed (``num == 1``), whose spread is unknown, not 0."""
     if num == 1:
         return f'{mean:.{digits}f}'
     return f'{mean:.{digits}f} ± {std:.{digits}f}'
@@ -222,12 +229,14 @@ def format_markdown(summaries: Sequence[ConfigSummary],
         columns += [name for _, name, _ in EFFICIENCY_COLUMNS]
     lines = [f'# {title}', '', '| ' + ' | '.join(columns) + ' |',
              '|' + '---|' * len(columns)]
+    digits = {key: _column_digits(summaries, key) for key in metric_keys}
     for summary in summaries:
         cells = [summary.label, f'{summary.num_done}/{summary.num_runs}']
         for key in metric_keys:
             if key in summary.stats:
                 cells.append(_fmt_mean_std(*summary.stats[key],
-                                           num=summary.num_done))
+                                           num=summary.num_done,
+                                           digits=digits[key]))
             else:
                 cells.append('-')
         if efficiency:

@@ -344,6 +344,21 @@ def test_single_seed_shows_the_value_without_a_spread():
     assert '| b | 2/2 | 50.00 ± 1.50 |' in text
 
 
+def test_precision_is_chosen_per_column():
+    """A percentage below 1 stays a percentage; a column of ratios keeps
+    four decimals."""
+    from medproto.utils.results import ConfigSummary, format_markdown
+    rows = [
+        ConfigSummary('a', 'a.py', 1, 1, {'few': (0.41667, 0.0),
+                                          'ratio': (0.5, 0.0)}),
+        ConfigSummary('b', 'b.py', 1, 1, {'few': (90.0, 0.0),
+                                          'ratio': (0.25, 0.0)}),
+    ]
+    text = format_markdown(rows, ['few', 'ratio'], 'grid')
+    assert '| a | 1/1 | 0.42 | 0.5000 |' in text
+    assert '| b | 1/1 | 90.00 | 0.2500 |' in text
+
+
 def test_mean_std():
     assert mean_std([1.0]) == (1.0, 0.0)
     assert mean_std([1.0, 3.0]) == (2.0, pytest.approx(2 ** 0.5))
