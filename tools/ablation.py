@@ -12,6 +12,7 @@ Example::
     python tools/ablation.py GRID --only full_kd baseline
     python tools/ablation.py GRID --seeds 42
     python tools/ablation.py GRID --collect-only
+    python tools/ablation.py GRID --collect-only --metrics top1 'recall/*'
 """
 import argparse
 import os.path as osp
@@ -48,6 +49,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--collect-only', action='store_true',
                         help='rewrite results.csv / results.md from the '
                         'finished runs, run nothing')
+    parser.add_argument('--metrics', nargs='+', metavar='PATTERN',
+                        help='table these metrics instead of the grid\'s '
+                        '(keys or shell patterns, e.g. \'recall/*\'), into '
+                        'results_<patterns>.csv/.md beside results.*')
     add_cfg_options_arg(
         parser, 'overrides for every run, key=value (after the grid\'s own)')
     add_debug_arg(parser)
@@ -76,7 +81,8 @@ def main() -> int:
                   f'({len(grid.entries)} configs x {len(grid.seeds)} seeds'
                   f'{", filtered by --only" if args.only else ""})')
             run_grid(selected, TOOLS_DIR, grid.metrics)
-        csv_path, md_path = report(grid, runs, args.work_root)
+        csv_path, md_path = report(grid, runs, args.work_root,
+                                   metric_patterns=args.metrics)
         print(f'wrote {csv_path} and {md_path}')
         with open(md_path, encoding='utf-8') as f:
             print(f.read())

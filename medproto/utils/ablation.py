@@ -9,10 +9,12 @@ is resumed (``tools/train.py --resume``); a failed one leaves
 ``failed.json`` and is retried next time. :func:`report` writes
 ``results.csv`` and ``results.md`` next to the runs.
 """
+import fnmatch
 import glob
 import json
 import os
 import os.path as osp
+import re
 import shlex
 import subprocess
 import sys
@@ -20,6 +22,7 @@ import time
 from datetime import timedelta
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from .cli import ConfigError
 from .ablation_grid import AblationGrid, RunSpec, format_cfg_options
 from .results import (RunRecord, measure_efficiency, read_test_metrics,
                       write_reports)
@@ -269,16 +272,62 @@ def grid_efficiency(grid: AblationGrid, runs: Sequence[RunSpec],
     return numbers, notes
 
 
+def select_metrics(patterns: Sequence[str],
+                   records: Sequence[RunRecord]) -> List[str]:
+    """The metric keys of the finished runs that match ``patterns``.
+
+    Args:
+        patterns (Sequence[str]): Keys or shell patterns (``fnmatch``),
+            e.g. ``['top1', 'recall/*']``; columns follow their order.
+        records (Sequence[RunRecord]): The runs, as :func:`collect_records`
+            gives them.
+
+    Returns:
+        list[str]: The matching keys, each once.
+
+    Raises:
+        ConfigError: When a pattern matches no key of any finished run (the
+            keys found are listed).
+    """
+    found = list(dict.fromkeys(key for rec in records for key in rec.metrics))
+    keys: List[str] = []
+    for pattern in patterns:
+        hits = [key for key in found if fnmatch.fnmatchcase(key, pattern)]
+        if not hits:
+            raise ConfigError(
+                f'--metrics {pattern!r} matches no metric of the finished '
+                f'runs (they have: {", ".join(found) or "none"}).')
+        keys += [key for key in hits if key not in keys]
+    return keys
+
+
 def report(grid: AblationGrid, runs: Sequence[RunSpec], work_root: str,
-           log: Callable[[str], None] = print) -> Tuple[str, str]:
+           log: Callable[[str], None] = print,
+           metric_patterns: Optional[Sequence[str]] = None
+           ) -> Tuple[str, str]:
     """Collect the markers of ``runs`` and write ``results.csv`` and
     ``results.md`` into ``<work_root>/<grid name>``.
+
+    Args:
+        grid (AblationGrid): The grid.
+        runs (Sequence[RunSpec]): Its runs.
+        work_root (str): Root of the grid folders.
+        log (Callable[[str], None]): Where progress lines go.
+        metric_patterns (Sequence[str], optional): Other columns than the
+            grid's ``metrics`` (see :func:`select_metrics`); the reports are
+            then named ``results_<patterns>.{csv,md}`` (e.g.
+            ``results_recall`` for ``recall/*``) and ``results.*`` stays.
 
     Returns:
         tuple[str, str]: Paths of the CSV and the Markdown file.
     """
     grid_dir = osp.join(work_root, grid.name)
     records = collect_records(runs)
+    metrics, stem = grid.metrics, 'results'
+    if metric_patterns:
+        metrics = select_metrics(metric_patterns, records)
+        slug = re.sub(r'[^A-Za-z0-9]+', '_', '_'.join(metric_patterns))
+        stem = f'results_{slug.strip("_") or "metrics"}'
     efficiency, notes = grid_efficiency(grid, runs, grid_dir, log)
-    return write_reports(f'Ablation grid {grid.name}', records, grid.metrics,
-                         grid_dir, efficiency, notes)
+    return write_reports(f'Ablation grid {grid.name}', records, metrics,
+                         grid_dir, efficiency, notes, stem=stem)

@@ -303,8 +303,9 @@ def write_reports(title: str,
                   metric_keys: Sequence[str],
                   out_dir: str,
                   efficiency: Optional[Dict[str, dict]] = None,
-                  notes: Sequence[str] = ()) -> Tuple[str, str]:
-    """Write ``results.csv`` (one row per run) and ``results.md`` (mean ±
+                  notes: Sequence[str] = (),
+                  stem: str = 'results') -> Tuple[str, str]:
+    """Write ``<stem>.csv`` (one row per run) and ``<stem>.md`` (mean ±
     std per config) into ``out_dir``.
 
     Args:
@@ -316,6 +317,7 @@ def write_reports(title: str,
         efficiency (dict[str, dict], optional): Per label, the numbers of
             :func:`measure_efficiency`.
         notes (Sequence[str]): Lines under the Markdown table.
+        stem (str): File name of both reports, without extension.
 
     Returns:
         tuple[str, str]: Paths of the CSV and the Markdown file.
@@ -324,8 +326,8 @@ def write_reports(title: str,
         metric_keys = list(dict.fromkeys(
             key for rec in records for key in rec.metrics))
     os.makedirs(out_dir, exist_ok=True)
-    csv_path = osp.join(out_dir, 'results.csv')
-    md_path = osp.join(out_dir, 'results.md')
+    csv_path = osp.join(out_dir, f'{stem}.csv')
+    md_path = osp.join(out_dir, f'{stem}.md')
     write_runs_csv(records, metric_keys, csv_path, efficiency)
     failed = [f'{rec.label} seed {rec.seed}' for rec in records
               if rec.status == 'failed']

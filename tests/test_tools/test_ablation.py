@@ -178,6 +178,24 @@ def test_grid_writes_csv_and_mean_std(finished_grid):
     assert f'{mean:.{digits}f} ± {std:.{digits}f}' in line
 
 
+def test_report_with_other_metric_columns(finished_grid):
+    grid, runs, work_root = finished_grid
+    found = list(collect_records(runs)[0].metrics)
+    csv_path, md_path = report(grid, runs, work_root, log=lambda line: None,
+                               metric_patterns=['mean_*'])
+    assert osp.basename(md_path) == 'results_mean.md'
+    assert osp.basename(csv_path) == 'results_mean.csv'
+    header = open(md_path).read().splitlines()[2]
+    wanted = [key for key in found if key.startswith('mean_')]
+    assert wanted and len(wanted) < len(found)
+    assert all(f' {key} ' in header for key in wanted)
+    assert all(f' {key} ' not in header for key in found
+               if key not in wanted)
+    with pytest.raises(ConfigError, match="'nope\\*' matches no metric"):
+        report(grid, runs, work_root, log=lambda line: None,
+               metric_patterns=['nope*'])
+
+
 def test_finished_runs_are_skipped(finished_grid):
     grid, runs, _ = finished_grid
     spy = SpyLauncher()
