@@ -6,21 +6,9 @@
 #       --work-dir work_dirs/pbc_teacher_micro_12e_lt100
 _base_ = ['./dual_micro_linear_cb_lt100.py']
 max_epochs = 12
+# the 6-epoch schedule's warm-up, its cosine stretched to 12 epochs
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-2,
-        by_epoch=True,
-        begin=0,
-        end=1,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs - 1,
-        eta_min=1e-5,
-        by_epoch=True,
-        begin=1,
-        end=max_epochs,
-        convert_to_iter_based=True),
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1], T_max=max_epochs - 1, end=max_epochs),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=3)
