@@ -20,19 +20,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .arg_checks import check_positive_int
+
 _POOL_TYPES = ('avg', 'max')
 
 
 def _hidden_channels(channels: int, reduction: int, min_channels: int) -> int:
     """Bottleneck width ``max(channels // reduction, min_channels)``."""
-    if not isinstance(channels, int) or channels < 1:
-        raise ValueError(f'channels must be a positive int, got {channels!r}')
-    if not isinstance(reduction, int) or reduction < 1:
-        raise ValueError(
-            f'reduction must be a positive int, got {reduction!r}')
-    if not isinstance(min_channels, int) or min_channels < 1:
-        raise ValueError(
-            f'min_channels must be a positive int, got {min_channels!r}')
+    check_positive_int('channels', channels)
+    check_positive_int('reduction', reduction)
+    check_positive_int('min_channels', min_channels)
     return max(channels // reduction, min_channels)
 
 

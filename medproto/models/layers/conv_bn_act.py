@@ -10,6 +10,7 @@ from typing import Optional
 from mmcv.cnn import build_activation_layer
 from torch import Tensor, nn
 
+from .arg_checks import check_odd_kernel_size, check_positive_int
 from .fusion import fuse_conv_bn
 
 __all__ = ['ConvBNAct']
@@ -45,14 +46,8 @@ class ConvBNAct(nn.Module):
         for name, value in (('in_channels', in_channels),
                             ('out_channels', out_channels), ('stride',
                                                              stride)):
-            if isinstance(value, bool) or not isinstance(value,
-                                                         int) or value < 1:
-                raise ValueError(
-                    f'{name} must be a positive int, got {value!r}')
-        if isinstance(kernel_size, bool) or not isinstance(
-                kernel_size, int) or kernel_size < 1 or kernel_size % 2 == 0:
-            raise ValueError('kernel_size must be a positive odd int, got '
-                             f'{kernel_size!r}')
+            check_positive_int(name, value)
+        check_odd_kernel_size(kernel_size)
         self.conv = nn.Conv2d(
             in_channels,
             out_channels,

@@ -11,6 +11,7 @@ import torch
 from mmcv.cnn import build_norm_layer
 from torch import Tensor, nn
 
+from .arg_checks import check_odd_kernel_size, check_positive_int
 from .fusion import bn_to_affine, fuse_affine_conv1x1, fuse_conv_bn
 from .pointwise_conv import PointwiseConv2d
 
@@ -30,11 +31,6 @@ def is_batch_norm(norm_cfg: Optional[dict]) -> bool:
         bool: True for the BatchNorm types of :func:`build_norm_layer`.
     """
     return norm_cfg is not None and norm_cfg.get('type') in _BATCH_NORMS
-
-
-def _check_positive_int(name: str, value: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f'{name} must be a positive int, got {value!r}')
 
 
 class DepthwiseSeparableConv(nn.Module):
@@ -71,13 +67,10 @@ class DepthwiseSeparableConv(nn.Module):
                  dw_bias: Optional[bool] = None,
                  depthwise: bool = True) -> None:
         super().__init__()
-        _check_positive_int('in_channels', in_channels)
-        _check_positive_int('out_channels', out_channels)
-        _check_positive_int('dilation', dilation)
-        if not isinstance(kernel_size, int) or kernel_size < 1 or \
-                kernel_size % 2 == 0:
-            raise ValueError('kernel_size must be a positive odd int, got '
-                             f'{kernel_size!r}')
+        check_positive_int('in_channels', in_channels)
+        check_positive_int('out_channels', out_channels)
+        check_positive_int('dilation', dilation)
+        check_odd_kernel_size(kernel_size)
         if not depthwise and (kernel_size != 1 or dilation != 1):
             raise ValueError('depthwise=False needs kernel_size=1 and '
                              f'dilation=1, got {kernel_size} and {dilation}')

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer
 from torch import Tensor, nn
 
+from .arg_checks import check_odd_kernel_size, check_positive_int
 from .fusion import fuse_conv_bn
 from .pointwise_conv import PointwiseConv2d
 
@@ -51,13 +52,8 @@ class DWDConv(nn.Module):
         for name, value in (('in_channels', in_channels),
                             ('out_channels', out_channels),
                             ('dilation', dilation), ('stride', stride)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f'{name} must be a positive int, got {value!r}')
-        if not isinstance(kernel_size, int) or kernel_size < 1 or \
-                kernel_size % 2 == 0:
-            raise ValueError('kernel_size must be a positive odd int, got '
-                             f'{kernel_size!r}')
+            check_positive_int(name, value)
+        check_odd_kernel_size(kernel_size)
         self.dw = nn.Conv2d(
             in_channels,
             in_channels,

@@ -13,6 +13,8 @@ import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from torch import Tensor, nn
 
+from .arg_checks import check_positive_int
+
 __all__ = ['InvertedExternalAttention']
 
 
@@ -53,12 +55,8 @@ class InvertedExternalAttention(nn.Module):
                  norm_cfg: Optional[dict] = dict(type='GN', num_groups=4)
                  ) -> None:
         super().__init__()
-        if not isinstance(channels, int) or channels < 1:
-            raise ValueError(
-                f'channels must be a positive int, got {channels!r}')
-        if not isinstance(memory_ratio, int) or memory_ratio < 1:
-            raise ValueError('memory_ratio must be a positive int, got '
-                             f'{memory_ratio!r}')
+        check_positive_int('channels', channels)
+        check_positive_int('memory_ratio', memory_ratio)
         self.channels = channels
         self.num_memory = channels * memory_ratio
         self.proj_in = nn.Conv2d(channels, channels, 1)

@@ -9,6 +9,8 @@ initialisation, so ``x + gate(branch(x)) == x`` until training moves it
 import torch
 from torch import Tensor, nn
 
+from .arg_checks import check_positive_int
+
 
 class ZeroInitScale(nn.Module):
     """Multiply by one learnable scalar ``s`` (init 0).
@@ -56,9 +58,7 @@ class DynamicScalingGate(nn.Module):
 
     def __init__(self, channels: int, init_value: float = 0.) -> None:
         super().__init__()
-        if not isinstance(channels, int) or channels < 1:
-            raise ValueError(
-                f'channels must be a positive int, got {channels!r}')
+        check_positive_int('channels', channels)
         self.global_scale = nn.Parameter(torch.full((1, ), float(init_value)))
         self.channel_logits = nn.Parameter(torch.zeros(1, channels, 1, 1))
 
