@@ -22,8 +22,8 @@ import time
 from datetime import timedelta
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from .cli import ConfigError
 from .ablation_grid import AblationGrid, RunSpec, format_cfg_options
+from .cli import ConfigError
 from .results import (RunRecord, measure_efficiency, read_test_metrics,
                       write_reports)
 

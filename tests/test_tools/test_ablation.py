@@ -425,9 +425,9 @@ def test_cli_dry_run_and_collect_only(finished_grid, monkeypatch, capsys):
     assert code == 1 and 'not a label' in err
 
 
-@pytest.mark.parametrize(
-    'name',
-    ['seg_distill_terms', 'cls_ablation', 'cls_ablation_lt10', 'distill_pairs'])
+@pytest.mark.parametrize('name', [
+    'seg_distill_terms', 'cls_ablation', 'cls_ablation_lt10', 'distill_pairs'
+])
 def test_shipped_grids_load(name):
     path = osp.join(ROOT, 'configs', 'ablations', f'{name}.py')
     grid = load_grid(path)

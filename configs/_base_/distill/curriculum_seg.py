@@ -5,7 +5,8 @@
 # logs but never applies), then a preference stage with pixel InfoNCE and an
 # L2 output term. The loss names must match the distiller's distill_losses.
 # Use as
-# custom_hooks = [_base_.curriculum_hook, dict(type='medproto.SafeCheckpointHook')]
+# custom_hooks = [
+#     _base_.curriculum_hook, dict(type='medproto.SafeCheckpointHook')]
 curriculum_hook = dict(
     type='medproto.CurriculumDistillHook',
     stages=[

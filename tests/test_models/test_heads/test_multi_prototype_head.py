@@ -16,6 +16,7 @@ def mmpretrain_scope():
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         yield
 
+
 COUNTS = [500, 100, 20, 5]
 
 

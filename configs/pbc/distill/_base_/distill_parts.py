@@ -1,5 +1,5 @@
-# Every distillation method's part of a PBC-LT100 distiller, `distill_parts`,
-# from the method pieces of configs/_base_/distill, with what does not depend
+# Every distillation method's part of a PBC-LT100 distiller, `distill_parts`
+# (configs/_base_/distill/cls_distill_parts.py), with what does not depend
 # on the teacher / student pair: CRD's 1752 training images (ImageFolderLT,
 # imbalance factor 100: sum of class_counts), the four fused stage maps
 # (recorders feat0..feat3) of AT and Review KD plus Review KD's sizes at a
@@ -7,13 +7,10 @@
 # warm-ups scaled to the 6-epoch schedule. The pair config
 # (micro_nano_proto5.py) defines the recorders (logits, pooled, feat0..feat3)
 # and adds channels and shapes; a method config takes its part as
-# `model = _base_.distill_parts.<method>`.
-_base_ = [
-    '../../../_base_/distill/kd.py', '../../../_base_/distill/fitnet.py',
-    '../../../_base_/distill/at.py', '../../../_base_/distill/rkd.py',
-    '../../../_base_/distill/crd.py', '../../../_base_/distill/dkd.py',
-    '../../../_base_/distill/reviewkd.py'
-]
+# `model = _base_.distill_parts.<method>`. KD's task loss (class-balanced CE
+# + prototype losses) is weighted 0.1 as in mdistiller's CE; FitNet's hint
+# is on stage 2.
+_base_ = ['../../../_base_/distill/cls_distill_parts.py']
 _stages_S = ['s.feat0', 's.feat1', 's.feat2', 's.feat3']
 _stages_T = ['t.feat0', 't.feat1', 't.feat2', 't.feat3']
 # mdistiller warms DKD and Review KD up over 20 of 240 epochs; this schedule
@@ -21,28 +18,14 @@ _stages_T = ['t.feat0', 't.feat1', 't.feat2', 't.feat3']
 # the learning rate): ceil(1752 / 32) = 55 iterations at batch 32.
 _warmup = dict(warmup_epochs=None, warmup_iters=55)
 distill_parts = dict(
-    # KD's student task loss (class-balanced CE + prototype losses) is
-    # weighted 0.1 as in mdistiller's CE; so is every pair with KD.
-    kd=dict(
-        distill_losses=dict(loss_kd=_base_.kd_loss),
-        task_loss_weight=_base_.kd_task_loss_weight),
-    # Hint on stage 2 (the pair config gives the regressor's shapes).
-    fitnet=dict(
-        connectors=dict(hint=_base_.fitnet_connector),
-        distill_losses=dict(loss_fitnet=_base_.fitnet_loss)),
     at=dict(
         distill_losses=dict(
-            loss_at=dict(
-                _base_.at_loss,
-                inputs=dict(feat_S=_stages_S, feat_T=_stages_T)))),
-    rkd=dict(distill_losses=dict(loss_rkd=_base_.rkd_loss)),
-    crd=dict(
-        distill_losses=dict(loss_crd=dict(_base_.crd_loss, num_data=1752))),
-    dkd=dict(distill_losses=dict(loss_dkd=dict(_base_.dkd_loss, **_warmup))),
+            loss_at=dict(inputs=dict(feat_S=_stages_S, feat_T=_stages_T)))),
+    crd=dict(distill_losses=dict(loss_crd=dict(num_data=1752))),
+    dkd=dict(distill_losses=dict(loss_dkd=_warmup)),
     reviewkd=dict(
         distill_losses=dict(
             loss_reviewkd=dict(
-                _base_.reviewkd_loss,
                 shapes=[32, 16, 8, 4, 1],
                 inputs=dict(
                     feats_S=_stages_S + ['s.pooled'],
