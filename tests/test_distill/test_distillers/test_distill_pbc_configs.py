@@ -177,3 +177,28 @@ def test_grid_lists_the_student_then_singles_then_pairs():
         'configs/pbc/dual_nano_proto5_lt100.py')
     for entry, methods in zip(grid.entries[1:], METHODS + PAIRS):
         assert entry.config.endswith(f'configs/pbc/distill/{methods}{SUFFIX}')
+
+
+def test_teacher12e_grid_is_the_same_grid_from_the_longer_teacher():
+    """Same rows and configs as pbc_distill.py; every distilled row loads the
+    12-epoch teacher (its training config exists), the student row has no
+    teacher to override."""
+    base = load_grid(osp.join(ROOT, 'configs', 'ablations', 'pbc_distill.py'))
+    grid = load_grid(osp.join(ROOT, 'configs', 'ablations',
+                              'pbc_distill_teacher12e.py'))
+    assert grid.name == 'pbc_distill_teacher12e'
+    assert [(e.label, e.config) for e in grid.entries] == [
+        (e.label, e.config) for e in base.entries]
+    assert (grid.seeds, grid.metrics, grid.input_shape) == (
+        base.seeds, base.metrics, base.input_shape)
+    teacher12e = TEACHER_CKPT.replace('micro_lt100', 'micro_12e_lt100')
+    assert grid.entries[0].cfg_options == {}
+    for entry in grid.entries[1:]:
+        assert entry.cfg_options == {'model.teacher_ckpt': teacher12e}, entry
+    teacher_cfg = Config.fromfile(osp.join(
+        ROOT, 'configs', 'pbc', 'dual_micro_linear_cb_12e_lt100.py'))
+    assert teacher_cfg.train_cfg.max_epochs == 12
+    # the override reaches the distiller of a built config
+    cfg = Config.fromfile(grid.entries[1].config)
+    cfg.merge_from_dict(grid.entries[1].cfg_options)
+    assert cfg.model.teacher_ckpt == teacher12e
