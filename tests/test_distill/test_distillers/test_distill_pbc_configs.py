@@ -28,6 +28,8 @@ PAIRS = tuple(f'{a}_{b}' for i, a in enumerate(METHODS)
 # embeddings + sample_idx, five-level Review KD).
 STEP_PAIRS = ('kd_fitnet', 'at_crd', 'rkd_reviewkd', 'dkd_reviewkd')
 TEACHER_CKPT = 'work_dirs/pbc_teacher_micro_lt100/best_macro_f1_epoch_*.pth'
+# Review KD into the class-balanced linear-head student (the head control).
+CONTROL = 'reviewkd_micro_nano_linear_cb_lt100.py'
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +60,7 @@ def build(cfg: Config, teacher_ckpt=None):
 
 def test_every_method_and_pair_has_a_config():
     found = {osp.basename(p) for p in glob.glob(osp.join(CONFIGS, '*.py'))}
-    assert found == {m + SUFFIX for m in METHODS + PAIRS}
+    assert found == {m + SUFFIX for m in METHODS + PAIRS} | {CONTROL}
     assert len(PAIRS) == 21
 
 
@@ -180,20 +182,27 @@ def test_grid_lists_the_student_then_singles_then_pairs():
 
 
 def test_teacher12e_grid_is_the_same_grid_from_the_longer_teacher():
-    """Same rows and configs as pbc_distill.py; every distilled row loads the
-    12-epoch teacher (its training config exists), the student row has no
+    """The rows and configs of pbc_distill.py, then the linear-head control
+    (alone and with Review KD); every distilled row loads the 12-epoch
+    teacher (its training config exists), the students alone have no
     teacher to override."""
     base = load_grid(osp.join(ROOT, 'configs', 'ablations', 'pbc_distill.py'))
     grid = load_grid(osp.join(ROOT, 'configs', 'ablations',
                               'pbc_distill_teacher12e.py'))
     assert grid.name == 'pbc_distill_teacher12e'
+    control = grid.entries[-2:]
+    assert [(e.label, osp.basename(e.config)) for e in control] == [
+        ('linear_cb', 'dual_nano_linear_cb_lt100.py'),
+        ('linear_cb+reviewkd', CONTROL)]
+    assert control[0].cfg_options == {}
+    grid.entries = grid.entries[:-2]
     assert [(e.label, e.config) for e in grid.entries] == [
         (e.label, e.config) for e in base.entries]
     assert (grid.seeds, grid.metrics, grid.input_shape) == (
         base.seeds, base.metrics, base.input_shape)
     teacher12e = TEACHER_CKPT.replace('micro_lt100', 'micro_12e_lt100')
     assert grid.entries[0].cfg_options == {}
-    for entry in grid.entries[1:]:
+    for entry in grid.entries[1:] + control[1:]:
         assert entry.cfg_options == {'model.teacher_ckpt': teacher12e}, entry
     teacher_cfg = Config.fromfile(osp.join(
         ROOT, 'configs', 'pbc', 'dual_micro_linear_cb_12e_lt100.py'))
@@ -202,3 +211,41 @@ def test_teacher12e_grid_is_the_same_grid_from_the_longer_teacher():
     cfg = Config.fromfile(grid.entries[1].config)
     cfg.merge_from_dict(grid.entries[1].cfg_options)
     assert cfg.model.teacher_ckpt == teacher12e
+
+
+def test_linear_head_control_differs_only_in_the_student(batch):
+    """Review KD into the CB linear-head model: the teacher, stage maps,
+    schedule and loss of the prototype config, the linear model's own
+    parameter rules, and Review KD's last level sized for its (B, 256)
+    pooled vector. It trains a step through every recorder."""
+    proto = load('reviewkd')
+    cfg = Config.fromfile(osp.join(CONFIGS, CONTROL))
+    linear = Config.fromfile(
+        osp.join(ROOT, 'configs', 'pbc', 'dual_nano_linear_cb_lt100.py'))
+    for key in ('train_dataloader', 'val_evaluator', 'train_cfg',
+                'param_scheduler'):
+        assert cfg[key] == proto[key], key
+    assert cfg.optim_wrapper == linear.optim_wrapper
+    assert cfg.model.teacher == proto.model.teacher
+    assert cfg.model.teacher_ckpt == TEACHER_CKPT
+    assert cfg.model.teacher_recorders == proto.model.teacher_recorders
+    review, proto_review = (c.model.distill_losses.loss_reviewkd
+                            for c in (cfg, proto))
+    assert review.in_channels == [32, 64, 128, 256, 256]
+    assert {k: v for k, v in review.items() if k != 'in_channels'} == {
+        k: v for k, v in proto_review.items() if k != 'in_channels'}
+    model = build(cfg)
+    assert type(model.student.head).__name__ == 'LinearClsHead'
+    with default_scope(linear.default_scope):
+        alone = MODELS.build(linear.model)
+    assert [k for k in model.student.state_dict()] == list(
+        alone.state_dict())
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    model.train()
+    before = model.student.head.fc.weight.detach().clone()
+    losses = model.train_step(batch, optim_wrapper)
+    # LinearClsHead's 'loss' is logged as the distiller's 'loss_task'
+    assert {'loss_task', 'loss_reviewkd'} <= set(losses)
+    assert losses['loss_reviewkd'] > 0 and torch.isfinite(
+        losses['loss_reviewkd'])
+    assert not torch.equal(model.student.head.fc.weight, before)
