@@ -8,9 +8,10 @@ _base_ = ['./reviewkd_micro_nano_proto5_lt100.py']
 model = dict(
     student=dict(
         _delete_=True, cfg_path='configs/pbc/dual_nano_linear_cb_lt100.py'),
-    # LinearClsHead.loss calls forward, so its fc sees every batch; `pooled`
+    # Recorded as the teacher, which has the same linear head (its
+    # LinearClsHead.loss calls forward, so the fc sees every batch): `pooled`
     # is the (B, 256) pooled backbone output that the fc scores.
-    student_recorders=dict(logits='head.fc', pooled='head.fc:input'),
+    student_recorders=_base_.model.teacher_recorders,
     distill_losses=dict(
         loss_reviewkd=dict(in_channels=[32, 64, 128, 256, 256])))
 # No prototypes: the linear model's own parameter rules (none).

@@ -238,8 +238,7 @@ def test_linear_head_control_differs_only_in_the_student(batch):
     assert type(model.student.head).__name__ == 'LinearClsHead'
     with default_scope(linear.default_scope):
         alone = MODELS.build(linear.model)
-    assert [k for k in model.student.state_dict()] == list(
-        alone.state_dict())
+    assert list(model.student.state_dict()) == list(alone.state_dict())
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     model.train()
     before = model.student.head.fc.weight.detach().clone()
