@@ -1,0 +1,29 @@
+# The long-tail baselines against the prototype head on PBC-LT, imbalance
+# factors 100 and 10, three seeds: plain CE, class-balanced CE, logit-
+# adjusted CE (Menon et al. 2021), Balanced Softmax (Ren et al. 2020),
+# LDAM-DRW (Cao et al. 2019), cRT (Kang et al. 2020; stage 2 of the CE row
+# of the same seed, so it is listed after it) and the 10-prototype head.
+# Post-hoc logit adjustment and tau-normalisation are test options of the CE
+# rows' checkpoints (docs/long_tail.md).
+#   python tools/ablation.py configs/ablations/cls_lt_baselines.py
+#   python tools/analysis_tools/compare_runs.py \
+#       configs/ablations/cls_lt_baselines.py proto10_lt100 cbce_lt100
+# cRT reads its stage-1 checkpoint from the default --work-root
+# (work_dirs/ablations); with another root, override its hook's path
+# (configs/pbc/baselines/crt_lt100.py says how).
+name = 'cls_lt_baselines'
+_dir = 'configs/pbc/baselines/'
+_rows = ['ce', 'cbce', 'la', 'balsoftmax', 'ldam_drw', 'crt']
+configs = [
+    dict(label=f'{row}_lt{factor}', config=f'{_dir}{row}_lt{factor}.py')
+    for factor in (100, 10) for row in _rows
+] + [
+    dict(label=f'proto10_lt{factor}',
+         config=f'configs/pbc/dual_nano_proto10_lt{factor}.py')
+    for factor in (100, 10)
+]
+seeds = [42, 7, 0]
+metrics = ['top1', 'mean_recall', 'macro_f1', 'many_recall', 'medium_recall',
+           'few_recall']
+efficiency = False
+input_shape = (3, 128, 128)  # the PBC copies are 128x128

@@ -1,0 +1,14 @@
+# Long-tail baseline on PBC-LT100: Balanced Softmax (Ren et al. 2020: softmax
+# of z + log n in training, plain z at test time), linear head.
+_base_ = [
+    '../../_base_/models/dual_nano_linear.py', '../_base_/pbc_lt100_cpu.py'
+]
+class_counts = _base_.class_counts
+model = dict(
+    head=dict(
+        type='PostHocLinearClsHead',
+        class_counts=class_counts,
+        loss=dict(
+            _delete_=True,
+            type='BalancedSoftmaxLoss',
+            class_counts=class_counts)))
