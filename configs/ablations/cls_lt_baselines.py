@@ -27,3 +27,4 @@ metrics = ['top1', 'mean_recall', 'macro_f1', 'many_recall', 'medium_recall',
            'few_recall']
 efficiency = False
 input_shape = (3, 128, 128)  # the PBC copies are 128x128
+dump_predictions = True  # for tools/analysis_tools/compare_runs.py

@@ -1,2 +1,4 @@
+# CRD distillation wrn40_2 -> wrn16_2 on CIFAR-100.
 _base_ = ['./_base_/wrn40_2_wrn16_2.py']
-model = _base_.distill_parts.crd
+model = dict(
+    distill_losses=dict(loss_crd=_base_.crd_loss))

@@ -1,2 +1,4 @@
+# DKD distillation resnet32x4 -> resnet8x4 on CIFAR-100.
 _base_ = ['./_base_/r32x4_r8x4.py']
-model = _base_.distill_parts.dkd
+model = dict(
+    distill_losses=dict(loss_dkd=_base_.dkd_loss))

@@ -1,2 +1,4 @@
+# DKD distillation wrn40_2 -> wrn16_2 on CIFAR-100.
 _base_ = ['./_base_/wrn40_2_wrn16_2.py']
-model = _base_.distill_parts.dkd
+model = dict(
+    distill_losses=dict(loss_dkd=_base_.dkd_loss))

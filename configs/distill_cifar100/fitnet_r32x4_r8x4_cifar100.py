@@ -1,2 +1,5 @@
+# FitNet distillation resnet32x4 -> resnet8x4 on CIFAR-100.
 _base_ = ['./_base_/r32x4_r8x4.py']
-model = _base_.distill_parts.fitnet
+model = dict(
+    connectors=dict(hint=_base_.fitnet_connector),
+    distill_losses=dict(loss_fitnet=_base_.fitnet_loss))

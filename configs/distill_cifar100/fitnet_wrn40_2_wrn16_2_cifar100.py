@@ -1,2 +1,5 @@
+# FitNet distillation wrn40_2 -> wrn16_2 on CIFAR-100.
 _base_ = ['./_base_/wrn40_2_wrn16_2.py']
-model = _base_.distill_parts.fitnet
+model = dict(
+    connectors=dict(hint=_base_.fitnet_connector),
+    distill_losses=dict(loss_fitnet=_base_.fitnet_loss))

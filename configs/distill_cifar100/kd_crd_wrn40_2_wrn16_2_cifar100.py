@@ -1,3 +1,8 @@
-# kd + crd: both methods' losses, one task loss.
-_base_ = ['./kd_wrn40_2_wrn16_2_cifar100.py']
-model = _base_.distill_parts.crd
+# KD + CRD distillation wrn40_2 -> wrn16_2 on CIFAR-100: both methods' losses,
+# one task loss.
+_base_ = ['./_base_/wrn40_2_wrn16_2.py']
+model = dict(
+    distill_losses=dict(
+        loss_kd=_base_.kd_loss,
+        loss_crd=_base_.crd_loss),
+    task_loss_weight=_base_.kd_task_loss_weight)

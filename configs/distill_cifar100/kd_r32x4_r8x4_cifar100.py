@@ -1,2 +1,5 @@
+# KD distillation resnet32x4 -> resnet8x4 on CIFAR-100.
 _base_ = ['./_base_/r32x4_r8x4.py']
-model = _base_.distill_parts.kd
+model = dict(
+    distill_losses=dict(loss_kd=_base_.kd_loss),
+    task_loss_weight=_base_.kd_task_loss_weight)

@@ -1,2 +1,5 @@
+# KD distillation wrn40_2 -> wrn16_2 on CIFAR-100.
 _base_ = ['./_base_/wrn40_2_wrn16_2.py']
-model = _base_.distill_parts.kd
+model = dict(
+    distill_losses=dict(loss_kd=_base_.kd_loss),
+    task_loss_weight=_base_.kd_task_loss_weight)

@@ -1,2 +1,4 @@
+# Review KD distillation resnet32x4 -> resnet8x4 on CIFAR-100.
 _base_ = ['./_base_/r32x4_r8x4.py']
-model = _base_.distill_parts.reviewkd
+model = dict(
+    distill_losses=dict(loss_reviewkd=_base_.reviewkd_loss))

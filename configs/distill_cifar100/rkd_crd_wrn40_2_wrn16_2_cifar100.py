@@ -1,3 +1,7 @@
-# rkd + crd: both methods' losses, one task loss.
-_base_ = ['./rkd_wrn40_2_wrn16_2_cifar100.py']
-model = _base_.distill_parts.crd
+# RKD + CRD distillation wrn40_2 -> wrn16_2 on CIFAR-100: both methods'
+# losses, one task loss.
+_base_ = ['./_base_/wrn40_2_wrn16_2.py']
+model = dict(
+    distill_losses=dict(
+        loss_rkd=_base_.rkd_loss,
+        loss_crd=_base_.crd_loss))

@@ -1,2 +1,4 @@
+# RKD distillation wrn40_2 -> wrn16_2 on CIFAR-100.
 _base_ = ['./_base_/wrn40_2_wrn16_2.py']
-model = _base_.distill_parts.rkd
+model = dict(
+    distill_losses=dict(loss_rkd=_base_.rkd_loss))

@@ -9,5 +9,5 @@ val_dataloader = dict(dataset=dict(split='val', **_cvc))
 test_dataloader = val_dataloader
 
 model = dict(
-    teacher=dict(cfg_path='configs/malunet/malunet_cvc.py'),
+    teacher=dict(cfg_path='medproto::malunet/malunet_cvc.py'),
     teacher_ckpt='work_dirs/malunet_cvc/best_Dice_iter_*.pth')

@@ -4,7 +4,16 @@
 # not on the student's budget.
 #   python tools/train.py configs/pbc/dual_micro_linear_cb_12e_lt100.py \
 #       --work-dir work_dirs/pbc_teacher_micro_12e_lt100
-_base_ = ['./dual_micro_linear_cb_lt100.py']
+_base_ = ['../_base_/models/dual_nano_linear.py', './_base_/pbc_lt100_cpu.py']
+model = dict(
+    backbone=dict(arch='micro'),
+    head=dict(
+        in_channels=384,
+        loss=dict(
+            _delete_=True,
+            type='ClassBalancedCrossEntropyLoss',
+            class_counts=_base_.class_counts,
+            beta=0.9999)))
 max_epochs = 12
 # the 6-epoch schedule's warm-up, its cosine stretched to 12 epochs
 param_scheduler = [

@@ -8,5 +8,13 @@
 # best checkpoint:
 #   python tools/train.py configs/pbc/dual_micro_linear_cb_lt100.py \
 #       --work-dir work_dirs/pbc_teacher_micro_lt100
-_base_ = ['./dual_nano_linear_cb_lt100.py']
-model = dict(backbone=dict(arch='micro'), head=dict(in_channels=384))
+_base_ = ['../_base_/models/dual_nano_linear.py', './_base_/pbc_lt100_cpu.py']
+model = dict(
+    backbone=dict(arch='micro'),
+    head=dict(
+        in_channels=384,
+        loss=dict(
+            _delete_=True,
+            type='ClassBalancedCrossEntropyLoss',
+            class_counts=_base_.class_counts,
+            beta=0.9999)))

@@ -1,11 +1,9 @@
 # As dual_nano_linear_cb_lt100.py on PBC-LT with imbalance factor 10.
-_base_ = ['./dual_nano_linear_cb_lt100.py']
-imbalance_factor = 10
-# long_tail_counts(850, 8, 10), labels in sorted class-name order
-class_counts = [850, 611, 440, 316, 228, 164, 118, 85]
-train_dataloader = dict(dataset=dict(imbalance_factor=imbalance_factor))
-model = dict(head=dict(loss=dict(class_counts=class_counts)))
-# At factor 10 no class has fewer than 20 images (the count thresholds
-# would leave the few-shot group empty): cut the classes by rank into thirds.
-val_evaluator = dict(class_counts=class_counts, split_by='rank')
-test_evaluator = val_evaluator
+_base_ = ['../_base_/models/dual_nano_linear.py', './_base_/pbc_lt10_cpu.py']
+model = dict(
+    head=dict(
+        loss=dict(
+            _delete_=True,
+            type='ClassBalancedCrossEntropyLoss',
+            class_counts=_base_.class_counts,
+            beta=0.9999)))

@@ -1,5 +1,5 @@
 # Baseline with class-balanced CE (beta 0.9999, training-set counts).
-_base_ = ['./dual_nano_linear_lt100.py']
+_base_ = ['../_base_/models/dual_nano_linear.py', './_base_/pbc_lt100_cpu.py']
 model = dict(
     head=dict(
         loss=dict(

@@ -1,4 +1,19 @@
-# Prototype-count ablation: 1 prototype(s) per class at start (dynamic
+# Prototype-count ablation: 1 prototype per class at start (dynamic
 # expansion up to 10 kept), otherwise as dual_nano_proto5_lt100.py.
-_base_ = ['./dual_nano_proto5_lt100.py']
-model = dict(head=dict(num_prototypes=1, max_prototypes=10))
+_base_ = [
+    '../_base_/models/dual_nano_mhfv2_lite_proto.py',
+    './_base_/pbc_lt100_cpu.py'
+]
+model = dict(
+    head=dict(
+        num_prototypes=1,
+        max_prototypes=10,
+        class_counts=_base_.class_counts,
+        cb_beta=0.9999,
+        loss=dict(
+            _delete_=True,
+            type='ClassBalancedCrossEntropyLoss',
+            class_counts=_base_.class_counts,
+            beta=0.9999)))
+optim_wrapper = dict(
+    paramwise_cfg=dict(lr_mults=[('head.prototype_manager', 1.0, 0.0)]))

@@ -1,14 +1,38 @@
-# As dual_nano_proto5_difflr_freeze_lt100.py, imbalance factor 10.
-_base_ = ['./dual_nano_proto5_difflr_freeze_lt100.py']
-imbalance_factor = 10
-# long_tail_counts(850, 8, 10), labels in sorted class-name order
-class_counts = [850, 611, 440, 316, 228, 164, 118, 85]
-train_dataloader = dict(dataset=dict(imbalance_factor=imbalance_factor))
+# As dual_nano_proto5_difflr_freeze_lt100.py on PBC-LT with imbalance factor 10
+# (class counts and long-tail groups of ./_base_/pbc_lt10_cpu.py).
+_base_ = [
+    '../_base_/models/dual_nano_mhfv2_lite_proto.py',
+    './_base_/pbc_lt10_cpu.py'
+]
 model = dict(
     head=dict(
-        class_counts=class_counts,
-        loss=dict(class_counts=class_counts)))
-# At factor 10 no class has fewer than 20 images (the count thresholds
-# would leave the few-shot group empty): cut the classes by rank into thirds.
-val_evaluator = dict(class_counts=class_counts, split_by='rank')
-test_evaluator = val_evaluator
+        num_prototypes=5,
+        max_prototypes=10,
+        class_counts=_base_.class_counts,
+        cb_beta=0.9999,
+        loss=dict(
+            _delete_=True,
+            type='ClassBalancedCrossEntropyLoss',
+            class_counts=_base_.class_counts,
+            beta=0.9999)))
+optim_wrapper = dict(
+    optimizer=dict(lr=1e-4),
+    paramwise_cfg=dict(lr_mults=[
+        ('head.prototype_manager', 2.0, 0.0),
+        ('backbone.fusions.*.enhancement', 1.0),
+        ('backbone.fusions', 0.5),
+        ('backbone', 0.1),
+        ('head', 2.0),
+    ]))
+custom_hooks = [
+    dict(type='medproto.SafeCheckpointHook'),
+    dict(
+        type='medproto.FreezeUnfreezeHook',
+        modules=['backbone'],
+        exclude=['backbone.fusions'],
+        freeze_for=1,
+        by_epoch=True),
+]
+# DDP: frozen parameters get no gradient while frozen.
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)

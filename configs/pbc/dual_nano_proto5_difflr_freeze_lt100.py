@@ -1,10 +1,25 @@
-# Fine-tuning recipe of the MHF code: differential learning rates matched on
-# module paths (backbone 0.1, fusion blocks 0.5, enhancement 1.0, head 2.0;
-# base lr 1e-4) and the backbone frozen -- except its fusion blocks -- for
-# the first epoch. Start from a trained checkpoint, e.g.
+# Fine-tuning recipe of the MHF code on dual_nano_proto5_lt100.py:
+# differential learning rates matched on module paths (backbone 0.1, fusion
+# blocks 0.5, enhancement 1.0, head 2.0; base lr 1e-4) and the backbone
+# frozen -- except its fusion blocks -- for the first epoch. Start from a
+# trained checkpoint, e.g.
 #   --cfg-options load_from=work_dirs/dual_nano_mhfv2_lite_lt100/best.pth
 # (the linear head's weights are skipped, the backbone is loaded).
-_base_ = ['./dual_nano_proto5_lt100.py']
+_base_ = [
+    '../_base_/models/dual_nano_mhfv2_lite_proto.py',
+    './_base_/pbc_lt100_cpu.py'
+]
+model = dict(
+    head=dict(
+        num_prototypes=5,
+        max_prototypes=10,
+        class_counts=_base_.class_counts,
+        cb_beta=0.9999,
+        loss=dict(
+            _delete_=True,
+            type='ClassBalancedCrossEntropyLoss',
+            class_counts=_base_.class_counts,
+            beta=0.9999)))
 optim_wrapper = dict(
     optimizer=dict(lr=1e-4),
     paramwise_cfg=dict(lr_mults=[

@@ -1,5 +1,19 @@
-# As dual_nano_linear.py with MHF_block_v2 + EnhancementModuleLite fusion
-# (zero-initialised: equal to MHF_block at init).
-_base_ = ['./dual_nano_linear.py']
+# DualConvNeXtSwin 'nano' (timm ConvNeXt + Swin branches, interleaved) fused
+# by MHF_block_v2 + EnhancementModuleLite at all four stages
+# (zero-initialised: equal to MHF_block at init) + global average pooling +
+# linear classifier. Inputs must be multiples of 32.
 model = dict(
-    backbone=dict(fusion=dict(type='MHFBlockV2', enhancement='lite')))
+    type='ImageClassifier',
+    backbone=dict(
+        type='DualConvNeXtSwin',
+        arch='nano',
+        fusion=dict(type='MHFBlockV2', enhancement='lite'),
+        fusion_drop_rates=(0., 0.1, 0.2, 0.2),
+        drop_path_rate=0.1,
+        out_indices=(3, )),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=8,
+        in_channels=256,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))

@@ -1,16 +1,23 @@
-# MHF_block_v2 (lite) backbone + MultiPrototypeHead: no neck, the head pools
-# the last (B, 256, H/32, W/32) map itself and lets the prototypes attend to
-# its tokens. 5 prototypes per class at start, up to 10 (variance-driven
+# DualConvNeXtSwin 'nano' with MHF_block_v2 (lite) fusion (as
+# dual_nano_mhfv2_lite.py) + MultiPrototypeHead: no neck, the head pools the
+# last (B, 256, H/32, W/32) map itself and lets the prototypes attend to its
+# tokens. 5 prototypes per class at start, up to 10 (variance-driven
 # expansion); CE + BalancedPrototypeLoss under uncertainty weighting.
 # Experiment configs add class_counts (class-balanced cluster weights) and a
 # class-balanced CE for their training set. The prototype EMA is slow
 # (momentum 0.999): a fast one (0.9) fought the gradient and cost 10 points
 # of top-1 on PBC-LT100 (docs/results.md).
-_base_ = ['./dual_nano_mhfv2_lite.py']
 model = dict(
+    type='ImageClassifier',
+    backbone=dict(
+        type='DualConvNeXtSwin',
+        arch='nano',
+        fusion=dict(type='MHFBlockV2', enhancement='lite'),
+        fusion_drop_rates=(0., 0.1, 0.2, 0.2),
+        drop_path_rate=0.1,
+        out_indices=(3, )),
     neck=None,
     head=dict(
-        _delete_=True,
         type='MultiPrototypeHead',
         num_classes=8,
         in_channels=256,

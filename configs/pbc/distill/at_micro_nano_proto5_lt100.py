@@ -1,2 +1,5 @@
+# AT distillation from the micro teacher into the nano prototype student on
+# PBC-LT100.
 _base_ = ['./_base_/micro_nano_proto5.py']
-model = _base_.distill_parts.at
+model = dict(
+    distill_losses=dict(loss_at=_base_.at_loss))

@@ -1,2 +1,5 @@
+# CRD distillation from the micro teacher into the nano prototype student on
+# PBC-LT100.
 _base_ = ['./_base_/micro_nano_proto5.py']
-model = _base_.distill_parts.crd
+model = dict(
+    distill_losses=dict(loss_crd=_base_.crd_loss))

@@ -1,2 +1,5 @@
+# DKD distillation from the micro teacher into the nano prototype student on
+# PBC-LT100.
 _base_ = ['./_base_/micro_nano_proto5.py']
-model = _base_.distill_parts.dkd
+model = dict(
+    distill_losses=dict(loss_dkd=_base_.dkd_loss))

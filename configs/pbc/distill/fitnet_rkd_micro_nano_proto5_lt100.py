@@ -1,3 +1,8 @@
-# fitnet + rkd: both methods' losses, one task loss.
-_base_ = ['./fitnet_micro_nano_proto5_lt100.py']
-model = _base_.distill_parts.rkd
+# FitNet + RKD distillation from the micro teacher into the nano prototype
+# student on PBC-LT100: both methods' losses, one task loss.
+_base_ = ['./_base_/micro_nano_proto5.py']
+model = dict(
+    connectors=dict(hint=_base_.fitnet_connector),
+    distill_losses=dict(
+        loss_fitnet=_base_.fitnet_loss,
+        loss_rkd=_base_.rkd_loss))

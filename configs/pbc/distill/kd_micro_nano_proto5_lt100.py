@@ -1,2 +1,6 @@
+# KD distillation from the micro teacher into the nano prototype student on
+# PBC-LT100.
 _base_ = ['./_base_/micro_nano_proto5.py']
-model = _base_.distill_parts.kd
+model = dict(
+    distill_losses=dict(loss_kd=_base_.kd_loss),
+    task_loss_weight=_base_.kd_task_loss_weight)
