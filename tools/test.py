@@ -20,6 +20,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 from medproto.utils.cli import (ConfigError, add_runner_args,  # noqa: E402
                                 config_from_args, friendly_errors, preflight)
+from medproto.utils.data_root import TEST_LOADERS  # noqa: E402
 from medproto.utils.setup_env import prepare_cfg  # noqa: E402
 
 
@@ -71,7 +72,7 @@ def trigger_visualization_hook(cfg, args) -> None:
 def main() -> None:
     args = parse_args()
     with friendly_errors(args.debug):
-        cfg = config_from_args(args)
+        cfg = config_from_args(args, TEST_LOADERS)
         cfg.load_from = args.checkpoint
         cfg.resume = False
         # A distiller's checkpoint holds the teacher's weights too; testing
