@@ -205,3 +205,19 @@ def test_built_from_mmseg_registry_through_evaluator():
     result = evaluator.evaluate(len(probs))
     expected = sklearn_reference(probs, gts)
     assert result['val/Dice'] == pytest.approx(100 * expected['Dice'])
+
+
+def test_counts_file_has_one_row_per_image_that_sums_to_the_metric(tmp_path):
+    probs, gts = random_set(seed=3)
+    samples = [dict(make_sample(g, seg_logits=p[None]), img_path=f'{i}.png')
+               for i, (p, g) in enumerate(zip(probs, gts))]
+    out = tmp_path / 'sub' / 'counts.csv'
+    metrics = run_metric(samples, counts_file=str(out))
+    rows = np.genfromtxt(out, delimiter=',', skip_header=1,
+                         dtype=None, encoding=None)
+    assert [r[0] for r in rows] == ['0.png', '1.png', '2.png']
+    tp, fp, fn = (sum(int(r[k]) for r in rows) for k in (1, 2, 3))
+    assert metrics['Dice'] == pytest.approx(100 * 2 * tp / (2 * tp + fp + fn))
+    for (p, g), r in zip(zip(probs, gts), rows):
+        assert int(r[1]) == int(((p >= 0.5) & (g == 1)).sum())
+        assert int(r[1]) + int(r[2]) + int(r[3]) + int(r[4]) == g.size

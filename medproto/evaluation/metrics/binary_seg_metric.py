@@ -1,6 +1,9 @@
 # Copyright (c) medproto contributors. All rights reserved.
 """Dataset-level and per-image metrics for binary segmentation."""
+import csv
 import logging
+import os
+import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -67,6 +70,10 @@ class BinarySegMetric(BaseMetric):
         collect_device (str): Device used to collect results across ranks,
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the metric names. Defaults to None.
+        counts_file (str, optional): Also write the per-image counts to
+            this CSV file (``img_path,TP,FP,FN,TN``, one row per image), e.g.
+            for a paired bootstrap between two models
+            (``tools/analysis_tools/compare_seg_runs.py``). Defaults to None.
     """
 
     default_prefix: Optional[str] = None
@@ -77,8 +84,13 @@ class BinarySegMetric(BaseMetric):
                  one_channel_scores: str = 'prob',
                  ignore_index: Optional[int] = 255,
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 prefix: Optional[str] = None,
+                 counts_file: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        if counts_file is not None and not isinstance(counts_file, str):
+            raise TypeError('`counts_file` must be a path or None, got '
+                            f'{type(counts_file).__name__}.')
+        self.counts_file = counts_file
         check_binary_options(threshold, pred_source, one_channel_scores)
         if ignore_index is not None and not isinstance(ignore_index, int):
             raise TypeError('`ignore_index` must be an int or None, got '
@@ -100,18 +112,25 @@ class BinarySegMetric(BaseMetric):
             pred = binary_prediction(sample, self.threshold, self.pred_source,
                                      self.one_channel_scores)
             gt, valid = binary_ground_truth(sample, self.ignore_index)
-            self.results.append(tuple(binary_confusion(pred, gt, valid)))
+            counts = tuple(binary_confusion(pred, gt, valid))
+            if self.counts_file is not None:  # keep the image's name
+                counts += (sample.get('img_path', ''), )
+            self.results.append(counts)
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
         """Compute the metrics from the per-image counts of the whole set.
 
         Args:
-            results (list[tuple]): ``(TP, FP, FN, TN)`` of every image.
+            results (list[tuple]): ``(TP, FP, FN, TN[, img_path])`` of
+                every image.
 
         Returns:
             dict[str, float]: Metric name to percentage.
         """
-        counts = np.asarray(results, dtype=np.int64).reshape(-1, 4)
+        counts = np.asarray([r[:4] for r in results],
+                            dtype=np.int64).reshape(-1, 4)
+        if self.counts_file is not None:
+            _write_counts(self.counts_file, results)
         tp, fp, fn, tn = (int(v) for v in counts.sum(axis=0))
         iou_fg = _ratio(tp, tp + fp + fn, 'IoU')
         iou_bg = _ratio(tn, tn + fp + fn, 'background IoU')
@@ -166,6 +185,18 @@ def _ratio(numerator: int, denominator: int, name: str) -> float:
             level=logging.WARNING)
         return 0.0
     return numerator / denominator
+
+
+def _write_counts(path: str, results: List[tuple]) -> None:
+    """One CSV row ``img_path,TP,FP,FN,TN`` per image."""
+    if osp.dirname(path):
+        os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w', newline='') as f:
+        writer = csv.writer(f)
+        writer.writerow(['img_path', 'TP', 'FP', 'FN', 'TN'])
+        for row in results:
+            path_ = row[4] if len(row) > 4 else ''
+            writer.writerow([path_, *(int(v) for v in row[:4])])
 
 
 def _per_image_scores(counts: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
