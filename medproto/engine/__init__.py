@@ -1,2 +1,2 @@
 # Copyright (c) medproto contributors. All rights reserved.
-from . import hooks, optimizers  # noqa: F401
+from . import hooks, loops, optimizers  # noqa: F401

@@ -6,6 +6,9 @@ from mmengine.config import Config
 __all__ = ['prepare_cfg']
 
 _SAFE_HOOK = 'medproto.SafeCheckpointHook'
+#: Hooks every run gets unless its config lists them (with other settings).
+_DEFAULT_HOOKS = ('medproto.SafeCheckpointHook', 'medproto.RngStateHook',
+                  'medproto.NonFiniteLossHook')
 
 
 def prepare_cfg(cfg: Config) -> Config:
@@ -15,7 +18,10 @@ def prepare_cfg(cfg: Config) -> Config:
       dataloader workers started with spawn) register the components too;
     * ``custom_hooks`` gets :class:`medproto.engine.hooks.SafeCheckpointHook`
       when absent, so every checkpoint of a run can be resumed with
-      ``torch.load(weights_only=True)``.
+      ``torch.load(weights_only=True)``, and likewise
+      :class:`~medproto.engine.hooks.RngStateHook` (exact resume) and
+      :class:`~medproto.engine.hooks.NonFiniteLossHook` (a diverging run
+      stops);
 
     * the ``nccl`` distributed backend becomes ``gloo`` on machines without
       CUDA, and DDP wraps CPU modules without ``device_ids``, so the same
@@ -38,9 +44,10 @@ def prepare_cfg(cfg: Config) -> Config:
     cfg.custom_imports = imports
 
     hooks = list(cfg.get('custom_hooks') or [])
-    if not any(h.get('type') in (_SAFE_HOOK, 'SafeCheckpointHook')
-               for h in hooks):
-        hooks.append(dict(type=_SAFE_HOOK))
+    for hook in _DEFAULT_HOOKS:
+        if not any(h.get('type') in (hook, hook.split('.')[-1])
+                   for h in hooks):
+            hooks.append(dict(type=hook))
     cfg.custom_hooks = hooks
 
     dist_cfg = (cfg.get('env_cfg') or {}).get('dist_cfg') or {}

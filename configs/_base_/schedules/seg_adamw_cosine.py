@@ -12,6 +12,10 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_iters, eta_min=1e-5, by_epoch=False,
          begin=0, end=max_iters)
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
+# ResumableIterBasedTrainLoop: mmengine's iteration loop with an endless
+# sampler (no 2 s pause at epoch ends), a resume that skips to the saved
+# position instead of replaying the data, and a resumed last validation.
+train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=max_iters,
+                 val_interval=500)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

@@ -63,6 +63,11 @@ class CRDLoss(BaseDistillLoss):
         nce_t (float): Temperature (> 0). Defaults to 0.07.
         momentum (float): Memory momentum in [0, 1]. Defaults to 0.5.
         loss_weight (float): Factor applied to the loss. Defaults to 0.8.
+        seed (int, optional): Seed of the private CPU ``torch.Generator``
+            the negatives are drawn from; when None it is drawn from
+            torch's global generator at construction. Its state is
+            checkpointed by :class:`~medproto.engine.hooks.RngStateHook`,
+            so a resumed run draws the same negatives. Defaults to None.
     """
 
     def __init__(self,
@@ -73,8 +78,15 @@ class CRDLoss(BaseDistillLoss):
                  num_negatives: int = 16384,
                  nce_t: float = 0.07,
                  momentum: float = 0.5,
-                 loss_weight: float = 0.8) -> None:
+                 loss_weight: float = 0.8,
+                 seed: Optional[int] = None) -> None:
         super().__init__(loss_weight)
+        if seed is not None and (isinstance(seed, bool)
+                                 or not isinstance(seed, int)):
+            raise ValueError(f'seed must be None or an int, got {seed!r}')
+        if seed is None:
+            seed = int(torch.randint(2**62, ()).item())
+        self.generator = torch.Generator().manual_seed(seed)
         check_positive_int('s_dim', s_dim)
         check_positive_int('t_dim', t_dim)
         self.num_data = check_positive_int('num_data', num_data)
@@ -113,7 +125,7 @@ class CRDLoss(BaseDistillLoss):
         draw = torch.randint(
             0,
             self.num_data - 1, (sample_idx.numel(), self.num_negatives),
-            device=sample_idx.device)
+            generator=self.generator).to(sample_idx.device)
         # Skip the positive: values >= idx move up by one.
         return draw + (draw >= sample_idx[:, None]).long()
 

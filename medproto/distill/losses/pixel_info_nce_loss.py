@@ -42,9 +42,13 @@ class PixelInfoNCELoss(BaseDistillLoss):
         num_samples (int): K, the most pixels drawn per class and image.
             Defaults to 256.
         loss_weight (float): Factor applied to the loss. Defaults to 1.0.
-        seed (int, optional): Seed of a private CPU ``torch.Generator``
-            used for the pixel sampling; the global RNG when None.
-            Defaults to None.
+        seed (int, optional): Seed of the private CPU ``torch.Generator``
+            used for the pixel sampling; when None it is drawn from torch's
+            global generator at construction (so it follows the run's
+            seed). The generator is an attribute, so
+            :class:`~medproto.engine.hooks.RngStateHook` checkpoints its
+            state and a resumed run samples the same pixels. Defaults to
+            None.
     """
 
     def __init__(self,
@@ -58,8 +62,9 @@ class PixelInfoNCELoss(BaseDistillLoss):
         if seed is not None and (isinstance(seed, bool)
                                  or not isinstance(seed, int)):
             raise ValueError(f'seed must be None or an int, got {seed!r}')
-        self.generator = None if seed is None else torch.Generator(
-        ).manual_seed(seed)
+        if seed is None:
+            seed = int(torch.randint(2**62, ()).item())
+        self.generator = torch.Generator().manual_seed(seed)
 
     def sample_pixels(self, fg_mask: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """Draw up to K foreground and K background pixels per image.

@@ -1,0 +1,4 @@
+# Copyright (c) medproto contributors. All rights reserved.
+from .resumable_iter_loop import ResumableIterBasedTrainLoop
+
+__all__ = ['ResumableIterBasedTrainLoop']
