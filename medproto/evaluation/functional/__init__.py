@@ -5,10 +5,16 @@ from .binary_seg import (BinaryConfusion, binary_confusion,
                          get_pixel_data)
 from .classification import (GROUP_NAMES, SPLIT_BY, confusion_matrix,
                              one_vs_rest_auc, split_classes)
+from .paired_bootstrap import (RECALL_METRICS, BootstrapResult,
+                               paired_bootstrap, recall_metrics)
+from .seg_bootstrap import (SEG_METRICS, block_draws, seg_bootstrap,
+                            seg_metrics)
 
 __all__ = [
     'BinaryConfusion', 'binary_confusion', 'binary_ground_truth',
     'binary_prediction', 'check_binary_options', 'foreground_probability',
     'get_pixel_data', 'GROUP_NAMES', 'SPLIT_BY', 'confusion_matrix',
-    'one_vs_rest_auc', 'split_classes'
+    'one_vs_rest_auc', 'split_classes', 'RECALL_METRICS', 'BootstrapResult',
+    'paired_bootstrap', 'recall_metrics', 'SEG_METRICS', 'block_draws',
+    'seg_bootstrap', 'seg_metrics'
 ]

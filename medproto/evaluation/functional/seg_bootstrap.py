@@ -1,0 +1,130 @@
+# Copyright (c) medproto contributors. All rights reserved.
+"""Paired bootstrap of the difference in binary-segmentation Dice between
+two models over evaluation images and seeds.
+
+The segmentation counterpart of :mod:`.paired_bootstrap`: the same two-level
+design (images drawn with replacement, the same draw for both models;
+each model's seeds drawn with replacement), on per-image confusion counts
+(``BinarySegMetric(counts_file=...)``). Frames of one video are correlated,
+so the images can be drawn in blocks of consecutive frames (a moving-block
+bootstrap, Kuensch, Ann. Statist. 1989) instead of one by one.
+"""
+from typing import Dict, Optional
+
+import numpy as np
+
+from .paired_bootstrap import BootstrapResult, _counts, _draw_seeds
+
+__all__ = ['SEG_METRICS', 'seg_metrics', 'block_draws', 'seg_bootstrap']
+
+SEG_METRICS = ('Dice', 'mDice_per_image')
+
+
+def seg_metrics(counts: np.ndarray,
+                weights: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
+    """Dataset-level Dice and mean per-image Dice for many image weightings.
+
+    Args:
+        counts (np.ndarray): ``(TP, FP, FN, TN)`` per image, shape (N, 4).
+        weights (np.ndarray, optional): How often each image counts, shape
+            (R, N); None for one weighting of ones.
+
+    Returns:
+        dict[str, np.ndarray]: ``Dice`` and ``mDice_per_image``, each shape
+        (R,), in percent (per-image Dice is 1 where prediction and ground
+        truth are both empty, as in :class:`BinarySegMetric`).
+    """
+    counts = np.asarray(counts, dtype=np.float64).reshape(-1, 4)
+    if weights is None:
+        weights = np.ones((1, len(counts)))
+    tp, fp, fn = (weights @ counts[:, i] for i in range(3))
+    denom = 2 * tp + fp + fn
+    dice = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+    img_errors = counts[:, 1] + counts[:, 2]
+    img_denom = 2 * counts[:, 0] + img_errors
+    per_image = np.divide(2 * counts[:, 0], img_denom,
+                          out=np.ones_like(img_denom), where=img_denom > 0)
+    mean_image = (weights @ per_image) / weights.sum(1)
+    return dict(Dice=100 * dice, mDice_per_image=100 * mean_image)
+
+
+def block_draws(rng: np.random.Generator, resamples: int, num: int,
+                block: int) -> np.ndarray:
+    """Image indices (R, N) drawn in blocks of ``block`` consecutive
+    images (circular), ``ceil(N / block)`` blocks per resample, cut to N;
+    ``block=1`` is the ordinary bootstrap."""
+    if block < 1:
+        raise ValueError(f'block must be >= 1, got {block!r}')
+    num_blocks = -(-num // block)
+    starts = rng.integers(0, num, size=(resamples, num_blocks))
+    index = (starts[:, :, None] + np.arange(block)) % num
+    return index.reshape(resamples, -1)[:, :num]
+
+
+def seg_bootstrap(counts_a: np.ndarray,
+                  counts_b: np.ndarray,
+                  num_resamples: int = 2000,
+                  level: float = 0.95,
+                  block: int = 1,
+                  resample_seeds: bool = True,
+                  rng_seed: int = 0) -> Dict[str, BootstrapResult]:
+    """Paired bootstrap interval of ``metric(A) - metric(B)``.
+
+    Args:
+        counts_a (np.ndarray): A's per-image counts, one block per seed,
+            shape (S_a, N, 4).
+        counts_b (np.ndarray): B's, shape (S_b, N, 4), the same N images in
+            the same order.
+        num_resamples (int): Resamples R. Defaults to 2000.
+        level (float): Coverage of the interval in (0, 1). Defaults to 0.95.
+        block (int): Draw images in blocks of this many consecutive ones
+            (video frames). Defaults to 1.
+        resample_seeds (bool): Also draw each model's seeds with
+            replacement. Defaults to True.
+        rng_seed (int): Seed of the draws. Defaults to 0.
+
+    Returns:
+        dict[str, BootstrapResult]: Per metric of :func:`seg_metrics`; the
+        means are over seeds on all images.
+    """
+    counts_a = np.asarray(counts_a, dtype=np.float64)
+    counts_b = np.asarray(counts_b, dtype=np.float64)
+    if counts_a.ndim != 3 or counts_b.ndim != 3 or counts_a.shape[1:] != \
+            counts_b.shape[1:] or counts_a.shape[2] != 4:
+        raise ValueError('seg_bootstrap: counts must be (seeds, N, 4) with '
+                         f'the same N for A and B, got {counts_a.shape} and '
+                         f'{counts_b.shape}')
+    if not 0 < level < 1:
+        raise ValueError(f'seg_bootstrap: level must be in (0, 1), got '
+                         f'{level!r}')
+    rng = np.random.default_rng(rng_seed)
+    num = counts_a.shape[1]
+    weights = _counts(block_draws(rng, num_resamples, num, block), num)
+
+    def seed_mean(counts: np.ndarray, w: Optional[np.ndarray],
+                  draws: np.ndarray) -> Dict[str, np.ndarray]:
+        share = _counts(draws, len(counts))
+        share = share / share.sum(1, keepdims=True)
+        per_seed = [seg_metrics(c, w) for c in counts]
+        return {key: sum(share[:, s] * per_seed[s][key]
+                         for s in range(len(counts)))
+                for key in SEG_METRICS}
+
+    boot_a = seed_mean(counts_a, weights, _draw_seeds(
+        rng, num_resamples, len(counts_a), resample_seeds))
+    boot_b = seed_mean(counts_b, weights, _draw_seeds(
+        rng, num_resamples, len(counts_b), resample_seeds))
+    full_a = {k: np.mean([seg_metrics(c)[k][0] for c in counts_a])
+              for k in SEG_METRICS}
+    full_b = {k: np.mean([seg_metrics(c)[k][0] for c in counts_b])
+              for k in SEG_METRICS}
+    tail = 100 * (1 - level) / 2
+    results = {}
+    for key in SEG_METRICS:
+        samples = boot_a[key] - boot_b[key]
+        low, high = np.percentile(samples, [tail, 100 - tail])
+        results[key] = BootstrapResult(key, float(full_a[key]),
+                                       float(full_b[key]),
+                                       float(full_a[key] - full_b[key]),
+                                       float(low), float(high), samples)
+    return results
