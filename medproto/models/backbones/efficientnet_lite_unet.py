@@ -11,21 +11,16 @@ is upsampled x2, concatenated with the encoder skip and mixed by one
 """
 from typing import Optional, Sequence, Tuple
 
-import timm
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
-from ..layers import ConvBNAct
-from ..pretrained import WEIGHT_PACKAGES, load_packaged_weights
+from ..layers import ConvBNAct, Renormalize
+from ..pretrained import IMAGENET_MEAN, IMAGENET_STD, create_timm_encoder
 
 __all__ = ['EfficientNetLiteUNet']
-
-_IMAGENET_MEAN = (123.675, 116.28, 103.53)
-_IMAGENET_STD = (58.395, 57.12, 57.375)
-
 
 @MODELS.register_module()
 class EfficientNetLiteUNet(BaseModule):
@@ -72,39 +67,21 @@ class EfficientNetLiteUNet(BaseModule):
                  arch: str = 'tf_efficientnet_lite0',
                  pretrained: Optional[str] = None,
                  decoder_channels: Sequence[int] = (96, 64, 32, 16),
-                 input_mean: Sequence[float] = _IMAGENET_MEAN,
-                 input_std: Sequence[float] = _IMAGENET_STD,
+                 input_mean: Sequence[float] = IMAGENET_MEAN,
+                 input_std: Sequence[float] = IMAGENET_STD,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if not isinstance(arch, str) or not arch.startswith(
-                'tf_efficientnet_lite'):
-            raise ValueError("arch must be one of timm's "
-                             f"'tf_efficientnet_lite0..4', got {arch!r}")
-        if pretrained is not None and (
-                pretrained not in WEIGHT_PACKAGES
-                or WEIGHT_PACKAGES[pretrained].arch != arch):
-            fits = [k for k, v in WEIGHT_PACKAGES.items() if v.arch == arch]
-            raise ValueError(f'pretrained={pretrained!r} does not fit '
-                             f'arch={arch!r}; use one of {fits} or None')
         decoder_channels = tuple(decoder_channels)
         if len(decoder_channels) != 4 or not all(
                 isinstance(c, int) and not isinstance(c, bool) and c > 0
                 for c in decoder_channels):
             raise ValueError('decoder_channels must be 4 positive ints '
                              f'(H/16 .. H/2), got {decoder_channels!r}')
-        for name, value in (('input_mean', input_mean),
-                            ('input_std', input_std)):
-            if len(tuple(value)) != 3:
-                raise ValueError(f'{name} must have 3 values (RGB), got '
-                                 f'{value!r}')
-        if min(input_std) <= 0:
-            raise ValueError(f'input_std must be > 0, got {input_std!r}')
-
-        self.encoder = timm.create_model(arch, pretrained=False)
-        if pretrained is not None:
-            load_packaged_weights(self.encoder, pretrained)
+        self.encoder, mean, std = create_timm_encoder(arch, pretrained)
         self.pretrained = pretrained
-        self._register_renorm(input_mean, input_std)
+        self.renorm = Renormalize(
+            input_mean, input_std, mean, std,
+            names=('input_mean', 'input_std', 'encoder mean', 'encoder std'))
         info = self.encoder.feature_info
         self._skip_blocks = [int(f['module'].split('.')[1]) for f in info]
         # The classifier part is not used: drop it (and its parameters).
@@ -120,21 +97,6 @@ class EfficientNetLiteUNet(BaseModule):
         self.skip_channels = tuple(skips)
         self.decoder_channels = decoder_channels
 
-    def _register_renorm(self, mean: Sequence[float],
-                         std: Sequence[float]) -> None:
-        """``x_enc = x * scale + shift`` maps the preprocessor's
-        normalisation onto the encoder's."""
-        cfg = self.encoder.pretrained_cfg
-        enc_mean = torch.tensor([255.0 * m for m in cfg['mean']])
-        enc_std = torch.tensor([255.0 * s for s in cfg['std']])
-        mean = torch.tensor([float(m) for m in mean])
-        std = torch.tensor([float(s) for s in std])
-        self.register_buffer('renorm_scale', (std / enc_std).view(1, 3, 1, 1),
-                             persistent=False)
-        self.register_buffer('renorm_shift',
-                             ((mean - enc_mean) / enc_std).view(1, 3, 1, 1),
-                             persistent=False)
-
     def init_weights(self) -> None:
         """Initialise the decoder only; the encoder keeps its weights."""
         if self.init_cfg is not None:
@@ -142,7 +104,7 @@ class EfficientNetLiteUNet(BaseModule):
 
     def _encode(self, x: Tensor) -> Tuple[Tensor, ...]:
         enc = self.encoder
-        x = enc.bn1(enc.conv_stem(x * self.renorm_scale + self.renorm_shift))
+        x = enc.bn1(enc.conv_stem(self.renorm(x)))
         skips = []
         for index, block in enumerate(enc.blocks):
             x = block(x)

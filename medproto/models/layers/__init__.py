@@ -22,3 +22,4 @@ from .ldga import LightweightDGA  # noqa: F401,E402
 from .lscab import (LSCAB, LightweightChannelAttentionBridge,  # noqa: F401,E402,E501
                     LightweightSpatialAttentionBridge)
 from .pointwise_conv import PointwiseConv2d  # noqa: F401,E402
+from .renormalize import Renormalize  # noqa: F401,E402
