@@ -8,7 +8,9 @@ Importing :mod:`medproto` calls :func:`install`, which
 2. makes local checkpoints load with ``weights_only=True`` and write
    atomically (:mod:`.checkpoint`);
 3. lets mmengine's ``pytorch`` launcher run on CPU-only machines with gloo
-   (:mod:`.dist`).
+   (:mod:`.dist`);
+4. lets configs inherit medproto's shipped configs as
+   ``'medproto::<path>'`` (:mod:`.config_scope`).
 """
 from .checkpoint import (UnsafeCheckpointError, atomic_write_bytes,
                          from_safe, safe_torch_load, to_safe)
@@ -21,7 +23,8 @@ __all__ = ['install', 'UnsafeCheckpointError', 'safe_torch_load', 'to_safe',
 
 def install() -> None:
     """Install every compatibility shim (idempotent)."""
-    from . import checkpoint, dist, mmcv_ops
+    from . import checkpoint, config_scope, dist, mmcv_ops
     mmcv_ops.install()
     checkpoint.install()
     dist.install()
+    config_scope.install()
