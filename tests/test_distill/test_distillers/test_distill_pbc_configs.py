@@ -30,6 +30,9 @@ STEP_PAIRS = ('kd_fitnet', 'at_crd', 'rkd_reviewkd', 'dkd_reviewkd')
 TEACHER_CKPT = 'work_dirs/pbc_teacher_micro_lt100/best_macro_f1_epoch_*.pth'
 # Review KD into the class-balanced linear-head student (the head control).
 CONTROL = 'reviewkd_micro_nano_linear_cb_lt100.py'
+# From the pretrained Lite0 teacher (test_distill_pbc_lite0_configs.py).
+LITE0 = {f'{m}_lite0_nano_proto5_lt100.py'
+         for m in ('kd', 'reviewkd', 'rkd_reviewkd')}
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +63,7 @@ def build(cfg: Config, teacher_ckpt=None):
 
 def test_every_method_and_pair_has_a_config():
     found = {osp.basename(p) for p in glob.glob(osp.join(CONFIGS, '*.py'))}
-    assert found == {m + SUFFIX for m in METHODS + PAIRS} | {CONTROL}
+    assert found == {m + SUFFIX for m in METHODS + PAIRS} | {CONTROL} | LITE0
     assert len(PAIRS) == 21
 
 
