@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Does distillation pay on Kvasir-SEG? The five rows of docs/results.md at
+# one budget: the pretrained teacher (EfficientNet-Lite0 U-Net) and the
+# MALUNet teacher (seed TEACHER_SEED), MAUNet alone, MAUNet + curriculum KD
+# from MALUNet and MAUNet + curriculum KD from the pretrained teacher (every
+# seed of SEEDS); each tested on Kvasir-SEG val and on CVC-ClinicDB frames
+# 1-317 (cross-dataset), with per-image counts for
+# tools/benchmarks/collect_kvasir_seeds.py. The final checkpoint of each run
+# is tested (no selection on the validation set).
+#
+#   SEEDS="42 7 0" ITERS=1500 CVC=../shared/datasets/cvc-clinicdb-part1 \
+#       bash tools/benchmarks/run_kvasir_kd_seeds.sh
+#
+# Expects data/kvasir-seg at 256x256 (docs/results.md). A run whose folder
+# has a `done` file is not trained again.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ITERS=${ITERS:-1500}
+SEEDS=${SEEDS:-42 7 0}
+TEACHER_SEED=${TEACHER_SEED:-42}
+ROOT=${WORK_ROOT:-work_dirs/kvasir_kd_seeds}
+CVC=${CVC:-data/cvc-clinicdb-part1}
+
+train() {  # name config seed [extra cfg-options]
+  local name=$1 cfg=$2 seed=$3; shift 3
+  [ -f "$ROOT/$name/done" ] && return 0
+  python tools/train.py "$cfg" --work-dir "$ROOT/$name" --cfg-options \
+    train_cfg.max_iters="$ITERS" train_cfg.val_interval=$((ITERS / 3)) \
+    param_scheduler.0.T_max="$ITERS" param_scheduler.0.end="$ITERS" \
+    default_hooks.checkpoint.interval=$((ITERS / 3)) randomness.seed="$seed" "$@"
+  touch "$ROOT/$name/done"
+}
+test_run() {  # name kvasir_config cvc_config
+  local ckpt="$ROOT/$1/iter_$ITERS.pth"
+  [ -f "$ROOT/$1/counts_kvasir.csv" ] || python tools/test.py "$2" "$ckpt" \
+    --work-dir "$ROOT/$1/test_kvasir" \
+    --cfg-options test_evaluator.counts_file="$ROOT/$1/counts_kvasir.csv"
+  [ -f "$ROOT/$1/counts_cvc.csv" ] || python tools/test.py "$3" "$ckpt" \
+    --work-dir "$ROOT/$1/test_cvc" --cfg-options \
+    test_dataloader.dataset.data_root="$CVC" \
+    test_evaluator.counts_file="$ROOT/$1/counts_cvc.csv"
+}
+
+T=$TEACHER_SEED
+train lite0_teacher_s$T configs/seg_teacher/effnet_lite0_unet_kvasir.py "$T"
+train malunet_s$T configs/malunet/malunet_kvasir.py "$T"
+test_run lite0_teacher_s$T configs/seg_teacher/effnet_lite0_unet_kvasir.py \
+  configs/cross_dataset/effnet_lite0_unet_kvasir_on_cvc.py
+test_run malunet_s$T configs/malunet/malunet_kvasir.py \
+  configs/cross_dataset/malunet_kvasir_on_cvc.py
+for s in $SEEDS; do
+  train maunet_s$s configs/maunet/maunet_kvasir.py "$s"
+  train maunet_kd_malunet_s$s configs/maunet/maunet_kd_kvasir.py "$s" \
+    model.teacher_ckpt="$ROOT/malunet_s$T/iter_$ITERS.pth"
+  train maunet_kd_lite0_s$s configs/maunet/maunet_kd_lite0_kvasir.py "$s" \
+    model.teacher_ckpt="$ROOT/lite0_teacher_s$T/iter_$ITERS.pth"
+  test_run maunet_s$s configs/maunet/maunet_kvasir.py \
+    configs/cross_dataset/maunet_kvasir_on_cvc.py
+  test_run maunet_kd_malunet_s$s configs/maunet/maunet_kd_kvasir.py \
+    configs/cross_dataset/maunet_kd_kvasir_on_cvc.py
+  test_run maunet_kd_lite0_s$s configs/maunet/maunet_kd_lite0_kvasir.py \
+    configs/cross_dataset/maunet_kd_lite0_kvasir_on_cvc.py
+done
