@@ -6,6 +6,7 @@ from collections import OrderedDict
 from numbers import Real
 from typing import Dict, List, Mapping, Optional, Union
 
+import numpy as np
 import torch
 from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel
@@ -13,12 +14,15 @@ from mmengine.runner import CheckpointLoader, load_state_dict
 from torch import Tensor, nn
 
 from medproto.distill.recorders import RecorderManager
+from medproto.distill.teacher_cache import (TeacherCache, TeacherCacheError,
+                                            sha256_file, sha256_json)
 from medproto.registry import MODELS
 from medproto.utils.paths import model_cfg_from_file, resolve_checkpoint
 from .inputs import (InputRef, RefDict, check_forward_arguments,
                      gather_data_field, parse_input_refs, resolve_all)
 
 ModelCfg = Union[dict, nn.Module]
+CacheCfg = Union[str, dict]
 _MAX_LISTED = 8
 
 
@@ -82,6 +86,17 @@ class SingleTeacherDistiller(BaseModel):
             channels and its max-pooling run several times faster in that
             layout (MALUNet's forward at 256x256: 1.4x), which is most of
             the cost that distillation adds to a step. Defaults to False.
+        teacher_cache (str | dict, optional): A teacher-output cache folder
+            (``dict(path=DIR)`` or ``DIR``) written by
+            ``tools/misc/build_teacher_cache.py``: the ``'t.*'`` references
+            are read from it for each sample's ``(sample_idx, view_idx)``
+            (float16 on disk, float32 on the input's device) instead of
+            running the teacher. The cache must fit the teacher checkpoint,
+            teacher config, teacher recorders and data preprocessor (checked
+            here) and the train pipeline, data and number of views (checked
+            by :class:`medproto.engine.hooks.TeacherCacheHook` before
+            training; the loss refuses to run before that check). See
+            :mod:`medproto.distill.teacher_cache`. Defaults to None.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
@@ -98,6 +113,7 @@ class SingleTeacherDistiller(BaseModel):
                  loss_weighting: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  teacher_channels_last: bool = False,
+                 teacher_cache: Optional[CacheCfg] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if not isinstance(teacher_channels_last, bool):
@@ -110,6 +126,11 @@ class SingleTeacherDistiller(BaseModel):
             raise ValueError('task_loss_weight must be a number >= 0, got '
                              f'{task_loss_weight!r}')
         self.task_loss_weight = float(task_loss_weight)
+        # What a teacher cache's fingerprint is computed from.
+        self._fingerprint_cfgs = dict(student=student, teacher=teacher,
+                                      data_preprocessor=data_preprocessor)
+        self._teacher_ckpt_file: Optional[str] = None
+        self._teacher_ckpt_prefix = teacher_ckpt_prefix
 
         self.student = self._build_model(student, 'student',
                                          data_preprocessor)
@@ -143,6 +164,11 @@ class SingleTeacherDistiller(BaseModel):
             name: 1.0 for name in self.distill_losses}
         self.loss_weighting = (MODELS.build(loss_weighting)
                                if loss_weighting is not None else None)
+        #: The teacher-output cache, or None (the teacher runs live).
+        self.teacher_cache: Optional[TeacherCache] = None
+        self._cache_data_checked = False
+        if teacher_cache is not None:
+            self.teacher_cache = self._open_teacher_cache(teacher_cache)
 
     # ------------------------------------------------------------ building
     @staticmethod
@@ -243,6 +269,134 @@ class SingleTeacherDistiller(BaseModel):
         load_state_dict(self.teacher, state_dict, strict=True)
         # Keep Runner.init_weights() from re-initialising the teacher.
         self.teacher._is_init = True
+        self._teacher_ckpt_file = filename
+        self._teacher_ckpt_prefix = prefix
+
+    # ------------------------------------------------------------ cache
+    @property
+    def teacher_recorder_sources(self) -> Dict[str, str]:
+        """dict[str, str]: Teacher recorder name -> module source."""
+        return {name: rec.source_str
+                for name, rec in self.teacher_recorders.recorders.items()}
+
+    def teacher_fingerprint(self) -> Dict[str, object]:
+        """The teacher side of a teacher-cache fingerprint.
+
+        Returns:
+            dict: ``teacher_checkpoint`` (SHA-256 of the checkpoint file,
+            plus the prefix if any), ``teacher_config`` and
+            ``data_preprocessor`` (SHA-256 of their configs; the teacher's
+            own ``data_preprocessor`` is left out: the teacher sees the
+            student's preprocessed batch) and ``teacher_recorders`` (name
+            -> source).
+        """
+        cfgs = self._fingerprint_cfgs
+        if not all(isinstance(cfgs[k], Mapping)
+                   for k in ('student', 'teacher')):
+            raise TeacherCacheError(
+                'teacher_cache needs the student and the teacher as config '
+                'dicts (their configs are part of the cache fingerprint), '
+                'not nn.Modules')
+        ckpt = self._teacher_ckpt_file
+        if ckpt is None or '://' in ckpt:
+            raise TeacherCacheError(
+                'teacher_cache needs a local teacher_ckpt file (its SHA-256 '
+                f'is part of the cache fingerprint), got {ckpt!r}')
+        digest = sha256_file(ckpt)
+        if self._teacher_ckpt_prefix:
+            digest = f'{digest}:{self._teacher_ckpt_prefix}'
+        teacher = _expand_cfg(cfgs['teacher'])
+        teacher.pop('data_preprocessor', None)
+        student = _expand_cfg(cfgs['student'])
+        preprocessor = student.get('data_preprocessor',
+                                   cfgs['data_preprocessor'])
+        return dict(teacher_checkpoint=digest,
+                    teacher_config=sha256_json(teacher),
+                    teacher_recorders=self.teacher_recorder_sources,
+                    data_preprocessor=sha256_json(preprocessor))
+
+    def _open_teacher_cache(self, cfg: CacheCfg) -> TeacherCache:
+        if isinstance(cfg, Mapping):
+            unknown = set(cfg) - {'path'}
+            if 'path' not in cfg or unknown:
+                raise TeacherCacheError(
+                    'teacher_cache must be a folder or dict(path=FOLDER), '
+                    f'got {dict(cfg)!r}')
+            cfg = cfg['path']
+        if not isinstance(cfg, str):
+            raise TeacherCacheError('teacher_cache must be a folder or '
+                                    f'dict(path=FOLDER), got {cfg!r}')
+        cache = TeacherCache(cfg)
+        cache.check(self.teacher_fingerprint())
+        return cache
+
+    def check_teacher_cache_data(self, fingerprint: Mapping[str, object]
+                                 ) -> None:
+        """Check the data side of the cache fingerprint; the loss reads
+        the cache only after this check.
+
+        Args:
+            fingerprint (Mapping): ``pipeline``, ``data`` and ``num_views``
+                of this run, from
+                :func:`medproto.distill.teacher_cache.dataset_fingerprint`.
+        """
+        if self.teacher_cache is None:
+            raise TeacherCacheError('check_teacher_cache_data: the '
+                                    'distiller has no teacher_cache')
+        missing = {'pipeline', 'data', 'num_views'} - set(fingerprint)
+        if missing:
+            raise TeacherCacheError('check_teacher_cache_data: the '
+                                    f'fingerprint lacks {sorted(missing)}')
+        self.teacher_cache.check(fingerprint)
+        self._cache_data_checked = True
+
+    def _cached_teacher(self, name: str, data_samples: list,
+                        device: torch.device, cache: dict) -> Tensor:
+        """Recorder ``name`` of the batch's views, read from the cache."""
+        if not self._cache_data_checked:
+            raise TeacherCacheError(
+                'teacher_cache: the train pipeline and data were not checked '
+                "against the cache: add dict(type='medproto.TeacherCacheHook')"
+                ' to custom_hooks')
+        if 'cache_index' not in cache:
+            keys = ('sample_idx', 'view_idx')
+            if not data_samples or any(k not in ds.metainfo
+                                       for ds in data_samples for k in keys):
+                raise TeacherCacheError(
+                    "teacher_cache needs 'sample_idx' and 'view_idx' in the "
+                    'metainfo of every data sample: use ViewAugment in the '
+                    'train pipeline and list both in meta_keys of '
+                    'PackSegInputs')
+            cache['cache_index'] = tuple(
+                np.array([int(ds.metainfo[k]) for ds in data_samples])
+                for k in keys)
+        values = self.teacher_cache.read(name, *cache['cache_index'])
+        return torch.from_numpy(values).to(device=device,
+                                           dtype=torch.float32)
+
+    def _run_teacher(self, inputs: Tensor, data_samples: list) -> None:
+        """One teacher forward in ``'tensor'`` mode without gradients (the
+        recorders keep what they record)."""
+        if self.teacher_channels_last and inputs.dim() == 4:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+        with torch.no_grad():
+            self.teacher(inputs, data_samples, mode='tensor')
+
+    def record_teacher(self, inputs: Tensor,
+                       data_samples: list) -> Dict[str, object]:
+        """Run the teacher and return every teacher recorder's value.
+
+        Args:
+            inputs (Tensor): The preprocessed batch, (B, C, H, W).
+            data_samples (list): The batch's data samples.
+
+        Returns:
+            dict: Recorder name -> recorded value (e.g. (B, ...) tensors).
+        """
+        with self.teacher_recorders.recording():
+            self._run_teacher(inputs, data_samples)
+            return {name: self.teacher_recorders.get(name)
+                    for name in self.teacher_recorders.names}
 
     # ------------------------------------------------------------ modes
     def train(self, mode: bool = True) -> 'SingleTeacherDistiller':
@@ -331,13 +485,12 @@ class SingleTeacherDistiller(BaseModel):
             return cache[ref]
         if ref.kind == 's':
             value = self.student_recorders.get(ref.name)
+        elif ref.kind == 't' and self.teacher_cache is not None:
+            value = self._cached_teacher(ref.name, data_samples,
+                                         inputs.device, cache)
         elif ref.kind == 't':
             if 'teacher_ran' not in cache:
-                if self.teacher_channels_last and inputs.dim() == 4:
-                    inputs = inputs.contiguous(
-                        memory_format=torch.channels_last)
-                with torch.no_grad():
-                    self.teacher(inputs, data_samples, mode='tensor')
+                self._run_teacher(inputs, data_samples)
                 cache['teacher_ran'] = True
             value = self.teacher_recorders.get(ref.name)
         elif ref.kind == 'c':
@@ -369,6 +522,14 @@ class SingleTeacherDistiller(BaseModel):
         hub = MessageHub.get_current_instance()
         return {key: int(hub.get_info(key) or 0)
                 for key in ('iter', 'epoch', 'max_iters', 'max_epochs')}
+
+
+def _expand_cfg(cfg: Mapping) -> dict:
+    """A model config with ``cfg_path`` expanded, as plain dicts."""
+    cfg = copy.deepcopy(dict(cfg))
+    if 'cfg_path' in cfg:
+        cfg = model_cfg_from_file(cfg)
+    return cfg
 
 
 def _scale(value, factor: float):

@@ -1,0 +1,40 @@
+# Curriculum distillation MALUNet -> MAUNet on Kvasir-SEG (as
+# maunet_kd_kvasir.py) from a teacher-output cache: the teacher does not run
+# during training. ViewAugment replaces the random flips and rotation: every
+# training image has `num_views` fixed views (flips h/v with p 0.5, rotation
+# by U(-180, 180) degrees with p 0.5), one is drawn per sample, and the
+# distiller reads the teacher's outputs on exactly that view (the KD terms
+# and curriculum are those of maunet_kd_kvasir.py). Build the cache
+# once from the trained teacher (same config, same K):
+#   python tools/misc/build_teacher_cache.py \
+#       configs/maunet/maunet_kd_cached_kvasir.py \
+#       work_dirs/malunet_kvasir/best_Dice_iter_3000.pth \
+#       --num-views 8 --out work_dirs/teacher_cache/malunet_kvasir_k8
+# The run refuses a cache built from another teacher, pipeline or data.
+_base_ = ['./maunet_kd_kvasir.py']
+
+num_views = 8
+teacher_cache = 'work_dirs/teacher_cache/malunet_kvasir_k8'
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadBinaryMask'),
+    dict(type='Resize', scale=_base_.img_scale, keep_ratio=False),
+    dict(type='ViewAugment', num_views=num_views, seed=0, hflip_prob=0.5,
+         vflip_prob=0.5, rotate_prob=0.5, degree=180, pad_val=0,
+         seg_pad_val=0),
+    # `sample_idx` and `view_idx` tell the distiller which cached view
+    dict(type='PackSegInputs', meta_keys=_base_.meta_keys + ('view_idx', )),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+
+# maunet_kd_kvasir.py's distiller (teacher, recorders, the four curriculum
+# terms), reading the teacher's outputs from the cache
+model = dict(teacher_cache=teacher_cache)
+
+custom_hooks = [
+    _base_.curriculum_hook,
+    # checks the cache against this run's pipeline, data files and K
+    dict(type='medproto.TeacherCacheHook'),
+    dict(type='medproto.SafeCheckpointHook'),
+]

@@ -1,0 +1,367 @@
+# Copyright (c) medproto contributors. All rights reserved.
+"""The teacher-output cache: builder, reader, fingerprint and the cached
+distiller, on the shipped Kvasir-SEG sample (6 images, 128x128, K = 2) with
+a random-weight MALUNet teacher."""
+import copy
+import importlib.util
+import os.path as osp
+import shutil
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import DATASETS, MODELS, DefaultScope
+
+import medproto  # noqa: F401
+from medproto.distill.teacher_cache import (TeacherCache, TeacherCacheError,
+                                            TeacherCacheWriter,
+                                            build_teacher_cache,
+                                            dataset_fingerprint)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SAMPLE = osp.join(REPO, 'tests', 'data', 'kvasir_seg')
+CACHED_CONFIG = osp.join(REPO, 'configs', 'maunet',
+                         'maunet_kd_cached_kvasir.py')
+MALUNET_CONFIG = osp.join(REPO, 'configs', 'malunet', 'malunet_kvasir.py')
+SIZE = 128
+NUM_VIEWS = 2
+IMITATION = ('loss_kd', 'loss_feat')
+PREFERENCE = ('loss_nce', 'loss_l2')
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'build_teacher_cache_tool',
+        osp.join(REPO, 'tools', 'misc', 'build_teacher_cache.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def transform(pipeline: list, name: str) -> dict:
+    return next(t for t in pipeline if t['type'] == name)
+
+
+def tiny_cfg(ckpt: str, cache=None, num_views: int = NUM_VIEWS,
+             data_root: str = SAMPLE) -> Config:
+    """configs/maunet/maunet_kd_cached_kvasir.py on the shipped sample."""
+    cfg = Config.fromfile(CACHED_CONFIG)
+    dataset = cfg.train_dataloader.dataset
+    dataset.data_root = data_root
+    dataset.data_prefix = dict(img_path='images', seg_map_path='masks')
+    transform(dataset.pipeline, 'Resize')['scale'] = (SIZE, SIZE)
+    transform(dataset.pipeline, 'ViewAugment')['num_views'] = num_views
+    cfg.model.teacher = Config.fromfile(MALUNET_CONFIG).model.to_dict()
+    cfg.model.teacher_ckpt = ckpt
+    cfg.model.teacher_cache = cache
+    return cfg
+
+
+def build(cfg_model: dict):
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return MODELS.build(copy.deepcopy(cfg_model))
+
+
+def build_dataset(cfg: Config):
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
+
+
+def view_batch(dataset, pairs) -> dict:
+    items = []
+    for i, k in pairs:
+        info = dataset.get_data_info(i)
+        info['view_idx'] = k
+        items.append(dataset.pipeline(info))
+    return pseudo_collate(items)
+
+
+def write_teacher(path: str, seed: int) -> str:
+    torch.manual_seed(seed)
+    teacher = build(Config.fromfile(MALUNET_CONFIG).model)
+    torch.save(dict(state_dict=teacher.state_dict()), path)
+    return path
+
+
+@pytest.fixture(scope='module')
+def built(tmp_path_factory):
+    """A random MALUNet checkpoint and its cache (K = 2) of the sample."""
+    root = tmp_path_factory.mktemp('teacher_cache')
+    ckpt = write_teacher(str(root / 'teacher.pth'), seed=0)
+    cfg = tiny_cfg(ckpt)
+    cache_dir = str(root / 'cache')
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        meta = build_teacher_cache(build(cfg.model), build_dataset(cfg),
+                                   cfg.train_dataloader.dataset, cache_dir,
+                                   batch_size=4, progress=False)
+    return SimpleNamespace(root=root, ckpt=ckpt, cache_dir=cache_dir,
+                           meta=meta, cfg=cfg)
+
+
+def test_cache_holds_the_live_teachers_outputs_on_every_view(built):
+    live = build(built.cfg.model)
+    dataset = build_dataset(built.cfg)
+    cache = TeacherCache(built.cache_dir)
+    assert (cache.num_samples, cache.num_views) == (len(dataset), NUM_VIEWS)
+    assert set(cache.shapes) == set(live.teacher_recorders.names)
+    pairs = [(i, k) for i in range(len(dataset)) for k in range(NUM_VIEWS)]
+    for start in range(0, len(pairs), 5):  # other batches than the builder's
+        chunk = pairs[start:start + 5]
+        data = live.data_preprocessor(view_batch(dataset, chunk), True)
+        outputs = live.record_teacher(data['inputs'], data['data_samples'])
+        index = [np.array(v) for v in zip(*chunk)]
+        for name, value in outputs.items():
+            stored = cache.read(name, *index)
+            assert stored.dtype == np.float16
+            assert stored.shape == tuple(value.shape)
+            assert cache.shapes[name] == tuple(value.shape[1:])
+            # float16 keeps 11 significant bits: relative error <= 2**-11
+            np.testing.assert_allclose(stored.astype(np.float32),
+                                       value.numpy(), rtol=2**-10,
+                                       atol=1e-6, err_msg=name)
+
+
+def test_training_draws_the_views_the_builder_stored(built):
+    dataset = build_dataset(built.cfg)
+    np.random.seed(1)
+    seen = set()
+    for i in list(range(len(dataset))) * 3:
+        item = dataset[i]
+        meta = item['data_samples'].metainfo
+        k = meta['view_idx']
+        seen.add(k)
+        replay = view_batch(dataset, [(meta['sample_idx'], k)])
+        assert torch.equal(item['inputs'], replay['inputs'][0])
+        assert torch.equal(item['data_samples'].gt_sem_seg.data,
+                           replay['data_samples'][0].gt_sem_seg.data)
+    assert seen == set(range(NUM_VIEWS))
+
+
+def _sync_sampling(live, cached) -> None:
+    """The InfoNCE pixel sampling of both distillers in the same state."""
+    a = live.distill_losses['loss_nce'].generator
+    b = cached.distill_losses['loss_nce'].generator
+    if a is not None:
+        b.set_state(a.get_state())
+
+
+def test_a_run_from_the_cache_equals_a_live_run_step_by_step(built):
+    live = build(built.cfg.model)
+    cached = build(dict(built.cfg.model, teacher_cache=built.cache_dir))
+    cached.student.load_state_dict(live.student.state_dict())
+    _sync_sampling(live, cached)
+    dataset = build_dataset(built.cfg)
+    cached.check_teacher_cache_data(
+        dataset_fingerprint(built.cfg.train_dataloader.dataset, dataset))
+
+    def no_teacher(*args, **kwargs):
+        raise AssertionError('the cached distiller ran its teacher')
+
+    cached.teacher.forward = no_teacher
+    runs = {}
+    for name, model in (('live', live), ('cached', cached)):
+        model.train()
+        # SGD: its steps are linear in the gradients, so the float16 error
+        # stays float16-sized (Adam's first steps are sign-like and blow a
+        # 1e-4 gradient difference of a near-zero gradient up to lr)
+        optim = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        np.random.seed(7)
+        losses = []
+        for step in range(6):
+            stage = IMITATION if step < 3 else PREFERENCE
+            model.loss_scales.update(
+                {k: float(k in stage) for k in model.loss_scales})
+            batch = pseudo_collate([dataset[i] for i in (step % 6, 5 - step)])
+            torch.manual_seed(step)
+            data = model.data_preprocessor(batch, True)
+            terms = model(**data, mode='loss')
+            total = sum(v for k, v in terms.items() if 'loss' in k)
+            optim.zero_grad()
+            total.backward()
+            optim.step()
+            losses.append({k: float(v.detach()) for k, v in terms.items()
+                           if k.startswith('loss')})
+        runs[name] = losses
+    for step, (a, b) in enumerate(zip(runs['live'], runs['cached'])):
+        assert set(a) == set(b)
+        stage = IMITATION if step < 3 else PREFERENCE
+        assert set(stage) <= set(a), (step, a)
+        for key in a:
+            assert b[key] == pytest.approx(a[key], rel=2e-3, abs=1e-5), (
+                step, key, a[key], b[key])
+
+
+def refusal(built, tmp_path, what: str) -> str:
+    """Build a distiller / data check that differs from the cache in
+    ``what``; return the error."""
+    model_cfg = dict(built.cfg.model, teacher_cache=built.cache_dir)
+    cfg = built.cfg
+    if what == 'teacher checkpoint':
+        model_cfg['teacher_ckpt'] = write_teacher(
+            str(tmp_path / 'other.pth'), seed=1)
+    elif what == 'teacher config':
+        model_cfg['teacher'] = copy.deepcopy(model_cfg['teacher'])
+        model_cfg['teacher']['decode_head']['threshold'] = 0.4
+    elif what == 'teacher recorders':
+        model_cfg['teacher_recorders'] = dict(
+            model_cfg['teacher_recorders'], embed='backbone.decoder4')
+    elif what == 'data preprocessor':
+        model_cfg['student'] = copy.deepcopy(model_cfg['student'])
+        model_cfg['student']['data_preprocessor']['mean'] = [0, 0, 0]
+    elif what == 'train pipeline':
+        cfg = copy.deepcopy(cfg)
+        transform(cfg.train_dataloader.dataset.pipeline,
+                  'ViewAugment')['seed'] = 1
+    elif what == 'data files':
+        root = tmp_path / 'five'
+        for sub in ('images', 'masks'):
+            shutil.copytree(osp.join(SAMPLE, sub), root / sub)
+            (root / sub / sorted(p.name for p in (root / sub).iterdir())[0]
+             ).unlink()
+        cfg = tiny_cfg(built.ckpt, data_root=str(root))
+    elif what == 'number of views':
+        cfg = tiny_cfg(built.ckpt, num_views=3)
+    with pytest.raises(TeacherCacheError) as info:
+        model = build(model_cfg)
+        model.check_teacher_cache_data(dataset_fingerprint(
+            cfg.train_dataloader.dataset, build_dataset(cfg)))
+    return str(info.value)
+
+
+@pytest.mark.parametrize('what', [
+    'teacher checkpoint', 'teacher config', 'teacher recorders',
+    'data preprocessor', 'train pipeline', 'data files', 'number of views'
+])
+def test_a_cache_from_another_teacher_pipeline_or_data_is_refused(
+        built, tmp_path, what):
+    message = refusal(built, tmp_path, what)
+    assert '\n' not in message
+    assert 'was built with another' in message and f'another {what}' in message
+    assert 'tools/misc/build_teacher_cache.py' in message
+
+
+def test_the_cache_is_not_read_before_the_data_check(built):
+    cached = build(dict(built.cfg.model, teacher_cache=built.cache_dir))
+    dataset = build_dataset(built.cfg)
+    batch = pseudo_collate([dataset[0], dataset[1]])
+    data = cached.data_preprocessor(batch, True)
+    with pytest.raises(TeacherCacheError, match='TeacherCacheHook'):
+        cached(**data, mode='loss')
+    cached.check_teacher_cache_data(
+        dataset_fingerprint(built.cfg.train_dataloader.dataset, dataset))
+    for sample in data['data_samples']:
+        del sample.view_idx
+    with pytest.raises(TeacherCacheError, match="'view_idx' in the metainfo"):
+        cached(**data, mode='loss')
+
+
+def test_cache_config_errors_are_one_line(built):
+    model_cfg = dict(built.cfg.model, teacher_ckpt=None,
+                     teacher_cache=built.cache_dir)
+    with pytest.raises(TeacherCacheError, match='needs a local teacher_ckpt'):
+        build(model_cfg)
+    with pytest.raises(TeacherCacheError, match=r'dict\(path=FOLDER\)'):
+        build(dict(built.cfg.model, teacher_cache=dict(dir='x')))
+    with pytest.raises(FileNotFoundError, match='no meta.json'):
+        build(dict(built.cfg.model,
+                   teacher_cache=dict(path=str(built.root))))
+
+
+@pytest.mark.parametrize('change, match', [
+    (lambda p: p.insert(3, dict(type='RandomFlip', prob=0.5)),
+     'RandomFlip draws random parameters'),
+    (lambda p: p.pop(3), 'needs exactly one ViewAugment'),
+])
+def test_pipelines_the_cache_cannot_replay_are_refused(built, change, match):
+    cfg = copy.deepcopy(built.cfg)
+    change(cfg.train_dataloader.dataset.pipeline)
+    with pytest.raises(TeacherCacheError, match=match):
+        dataset_fingerprint(cfg.train_dataloader.dataset, build_dataset(cfg))
+
+
+def test_the_builder_writes_atomically(built, tmp_path, monkeypatch):
+    model = build(built.cfg.model)
+    dataset = build_dataset(built.cfg)
+    args = (model, dataset, built.cfg.train_dataloader.dataset)
+    with pytest.raises(TeacherCacheError, match='exists'):
+        build_teacher_cache(*args, built.cache_dir, progress=False)
+    calls = []
+    write = TeacherCacheWriter.write
+
+    def failing_write(self, *a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError('disk full')
+        return write(self, *a, **k)
+
+    monkeypatch.setattr(TeacherCacheWriter, 'write', failing_write)
+    out = str(tmp_path / 'cache')
+    with pytest.raises(RuntimeError, match='disk full'):
+        build_teacher_cache(*args, out, batch_size=4, progress=False)
+    assert not osp.exists(out) and not osp.exists(out + '.tmp')
+
+
+def test_a_model_copy_does_not_copy_the_cache(built):
+    cached = build(dict(built.cfg.model, teacher_cache=built.cache_dir))
+    index = (np.array([0, 5]), np.array([1, 0]))
+    first = cached.teacher_cache.read('logits', *index)
+    assert cached.teacher_cache._arrays
+    clone = copy.deepcopy(cached)
+    assert clone.teacher_cache._arrays == {}
+    np.testing.assert_array_equal(clone.teacher_cache.read('logits', *index),
+                                  first)
+
+
+def test_the_tool_prints_time_and_size_and_refuses_in_one_line(
+        built, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv('MEDPROTO_DEBUG', raising=False)
+    tool = load_tool()
+    cfg = copy.deepcopy(built.cfg)
+    cfg_file = str(tmp_path / 'kd_cached.py')
+    cfg.dump(cfg_file)
+    out = str(tmp_path / 'cache')
+    tool.main([cfg_file, built.ckpt, '--out', out, '--num-views', '3',
+               '--workers', '0', '--batch-size', '4'])
+    text = capsys.readouterr().out
+    assert 'num_views=2' in text  # the note: the config draws from 2
+    assert '6 images x 3 views' in text and 'build time' in text
+    assert 'KiB per view' in text
+    assert TeacherCache(out).num_views == 3
+    with pytest.raises(SystemExit) as info:
+        tool.main([cfg_file, built.ckpt, '--out', out, '--workers', '0'])
+    assert info.value.code == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith('error: teacher cache') and 'exists' in err
+    assert '\n' not in err
+
+
+def test_runner_trains_from_the_cache_with_the_hook(built, tmp_path):
+    from mmengine.runner import Runner
+
+    cfg = copy.deepcopy(built.cfg)
+    cfg.model.teacher_cache = built.cache_dir
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.train_dataloader.update(batch_size=2, num_workers=0,
+                                persistent_workers=False)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2)
+    cfg.param_scheduler = []
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
+                'test_dataloader', 'test_cfg', 'test_evaluator'):
+        cfg[key] = None
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
+                                        interval=100, save_last=False)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 2
+    assert runner.model._cache_data_checked
+    # the same run with another K is refused before the first step
+    cfg.work_dir = str(tmp_path / 'work_k3')
+    transform(cfg.train_dataloader.dataset.pipeline,
+              'ViewAugment')['num_views'] = 3
+    with pytest.raises(TeacherCacheError, match='another train pipeline'):
+        Runner.from_cfg(cfg).train()
