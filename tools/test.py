@@ -9,6 +9,7 @@ Example::
 import argparse
 import os.path as osp
 import sys
+import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -73,6 +74,10 @@ def main() -> None:
     args = parse_args()
     with friendly_errors(args.debug):
         cfg = config_from_args(args, TEST_LOADERS)
+        if args.work_dir is None:
+            # keep the training run's saved config: the test's goes beside it
+            cfg.work_dir = osp.join(cfg.work_dir,
+                                    time.strftime('test_%Y%m%d_%H%M%S'))
         cfg.load_from = args.checkpoint
         cfg.resume = False
         # A distiller's checkpoint holds the teacher's weights too; testing
@@ -85,7 +90,8 @@ def main() -> None:
         if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
             raise ConfigError(f'--out must be a .pkl file, got {args.out}')
         prepare_cfg(cfg)
-        preflight(cfg, checkpoint=args.checkpoint, check_train_data=False)
+        preflight(cfg, checkpoint=args.checkpoint, check_train_data=False,
+                  check_files=not args.skip_data_check)
         for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
                     'param_scheduler'):
             cfg.pop(key, None)

@@ -64,7 +64,7 @@ def main() -> None:
             cfg.resume = True
             cfg.load_from = args.resume
         prepare_cfg(cfg)
-        preflight(cfg)
+        preflight(cfg, check_files=not args.skip_data_check)
         if 'runner_type' not in cfg:
             runner = Runner.from_cfg(cfg)
         else:

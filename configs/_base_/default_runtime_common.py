@@ -12,12 +12,13 @@ vis_backends = [dict(type='LocalVisBackend')]
 log_level = 'INFO'
 load_from = None
 resume = False
-# tools/train.py adds these three when a config's custom_hooks lacks them:
-# weights-only checkpoints, random generators saved for an exact resume, and
-# a stop at the first NaN / infinite loss (action='skip' skips such steps,
-# at most max_skips times).
+# tools/train.py adds these when a config's custom_hooks lacks them:
+# weights-only checkpoints, random generators saved for an exact resume, a
+# stop at the first NaN / infinite loss (action='skip' skips such steps, at
+# most max_skips times) and, under DDP, losses logged as the mean over ranks.
 custom_hooks = [
     dict(type='medproto.SafeCheckpointHook'),
     dict(type='medproto.RngStateHook'),
     dict(type='medproto.NonFiniteLossHook', action='stop'),
+    dict(type='medproto.RankMeanLossHook'),
 ]

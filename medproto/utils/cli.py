@@ -41,6 +41,8 @@ def explain_exception(err: BaseException) -> Optional[str]:
     which are then shown with their traceback.
     """
     from medproto.compat import UnsafeCheckpointError
+    from medproto.datasets.checks import DataError
+    from medproto.engine.hooks.non_finite_loss_hook import NonFiniteLossError
     text = exception_message(err)
     match = _REGISTRY_RE.search(text)
     if isinstance(err, KeyError) and match:
@@ -52,8 +54,14 @@ def explain_exception(err: BaseException) -> Optional[str]:
                 f"custom_imports names the module that registers it)")
         return (f"unknown type '{name}': it is not registered in the "
                 f"{registry} registry (default_scope '{scope}'){hint}.")
-    if isinstance(err, (ConfigError, UnsafeCheckpointError)):
+    if isinstance(err, (ConfigError, UnsafeCheckpointError,
+                        NonFiniteLossError)):
         return text
+    if isinstance(err, DataError):
+        # from a dataloader worker the message holds the worker's
+        # traceback; its last line is the error
+        last = text.strip().splitlines()[-1] if text.strip() else text
+        return last.split('DataError: ', 1)[-1]
     if isinstance(err, FileNotFoundError):
         return text if text else f'file not found: {err.filename}'
     return None
@@ -150,7 +158,8 @@ def _dataset_roots(cfg: Config) -> List[Tuple[str, str]]:
 
 
 def preflight(cfg: Config, checkpoint: Optional[str] = None,
-              check_train_data: bool = True) -> None:
+              check_train_data: bool = True,
+              check_files: bool = False) -> None:
     """Check the paths a config names before anything is built.
 
     Args:
@@ -158,6 +167,9 @@ def preflight(cfg: Config, checkpoint: Optional[str] = None,
         checkpoint (str, optional): A checkpoint given on the command line.
         check_train_data (bool): Check ``train_dataloader`` too (False for
             testing).
+        check_files (bool): Also read every file these dataloaders list
+            (:func:`medproto.datasets.checks.check_config_data`; the tools'
+            ``--skip-data-check`` turns it off).
 
     Raises:
         ConfigError: naming the missing folder or file and its config key.
@@ -172,6 +184,14 @@ def preflight(cfg: Config, checkpoint: Optional[str] = None,
                 f'--cfg-options {key}=/path/to/data')
     if checkpoint is not None and not osp.isfile(checkpoint):
         raise ConfigError(f'checkpoint file not found: {checkpoint}')
+    if cfg.get('resume') and not cfg.get('load_from'):
+        check_resume_pointer(cfg.work_dir)
+    if cfg.get('sync_bn') and cfg.get('launcher', 'none') != 'none':
+        import torch
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                f"sync_bn='{cfg.sync_bn}' needs CUDA GPUs: SyncBatchNorm does "
+                f'not run on CPU; train without sync_bn here')
     load_from = cfg.get('load_from')
     if load_from and '://' not in str(load_from) and not osp.isfile(load_from):
         raise ConfigError(f"checkpoint file not found: '{load_from}' "
@@ -185,6 +205,33 @@ def preflight(cfg: Config, checkpoint: Optional[str] = None,
                 f'{err} (model.teacher_ckpt): train the teacher first or '
                 f'pass --cfg-options model.teacher_ckpt=/path/to/teacher.pth'
             ) from None
+    if check_files:
+        from medproto.datasets.checks import check_config_data
+        check_config_data(cfg, ('train_dataloader', 'val_dataloader')
+                          if check_train_data else ('test_dataloader', ))
+
+
+def check_resume_pointer(work_dir: str) -> None:
+    """Check ``work_dir/last_checkpoint`` before ``--resume`` follows it.
+
+    A missing pointer is fine (mmengine starts afresh and says so); an
+    empty one or one naming a missing file is a :class:`ConfigError` that
+    names the pointer and what to do.
+    """
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        return
+    with open(pointer) as f:
+        target = f.read().strip()
+    found = sorted(p for p in os.listdir(work_dir) if p.endswith('.pth'))
+    hint = (f'pass --resume {osp.join(work_dir, found[-1])} (checkpoints '
+            f'there: {", ".join(found[:6])})' if found else
+            'no checkpoint is left there: delete it to start afresh')
+    if not target:
+        raise ConfigError(f'{pointer} is empty: {hint}')
+    if '://' not in target and not osp.isfile(target):
+        raise ConfigError(f'{pointer} names {target}, which does not exist: '
+                          f'{hint}')
 
 
 def add_runner_args(parser) -> None:
@@ -198,6 +245,10 @@ def add_runner_args(parser) -> None:
         default='none',
         help='job launcher')
     add_debug_arg(parser)
+    parser.add_argument(
+        '--skip-data-check', action='store_true',
+        help='do not read every listed data file before starting (the '
+        'check reads each image header and mask up front)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
@@ -213,6 +264,9 @@ def config_from_args(args) -> Config:
     cfg = load_config(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
+        from .cfg_options import check_cfg_options
+        for warning in check_cfg_options(cfg, args.cfg_options):
+            print(f'warning: {warning}', file=sys.stderr)
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir

@@ -8,7 +8,7 @@ __all__ = ['prepare_cfg']
 _SAFE_HOOK = 'medproto.SafeCheckpointHook'
 #: Hooks every run gets unless its config lists them (with other settings).
 _DEFAULT_HOOKS = ('medproto.SafeCheckpointHook', 'medproto.RngStateHook',
-                  'medproto.NonFiniteLossHook')
+                  'medproto.NonFiniteLossHook', 'medproto.RankMeanLossHook')
 
 
 def prepare_cfg(cfg: Config) -> Config:
@@ -21,7 +21,8 @@ def prepare_cfg(cfg: Config) -> Config:
       ``torch.load(weights_only=True)``, and likewise
       :class:`~medproto.engine.hooks.RngStateHook` (exact resume) and
       :class:`~medproto.engine.hooks.NonFiniteLossHook` (a diverging run
-      stops);
+      stops) and :class:`~medproto.engine.hooks.RankMeanLossHook` (DDP logs
+      the loss averaged over ranks);
 
     * the ``nccl`` distributed backend becomes ``gloo`` on machines without
       CUDA, and DDP wraps CPU modules without ``device_ids``, so the same

@@ -11,6 +11,8 @@ from mmengine.dist import get_dist_info, sync_random_seed
 from mmengine.registry import DATA_SAMPLERS
 from torch.utils.data import Sampler
 
+from medproto.datasets.checks import DataError
+
 
 class SeededIndex(int):
     """A dataset index that carries the seed of its draw (``seed``).
@@ -64,12 +66,30 @@ class SeededFetch:
     def __call__(self, indices: List[int]) -> List[Any]:
         out = []
         for idx in indices:
-            if isinstance(idx, SeededIndex):
-                with seeded_cpu_rngs(idx.seed):
-                    out.append(self.dataset[int(idx)])
-            else:
-                out.append(self.dataset[idx])
+            try:
+                if isinstance(idx, SeededIndex):
+                    with seeded_cpu_rngs(idx.seed):
+                        out.append(self.dataset[int(idx)])
+                else:
+                    out.append(self.dataset[idx])
+            except DataError:
+                raise
+            except Exception as err:  # noqa: BLE001 - named, then re-raised
+                raise DataError(f'{self._file_of(int(idx))}: '
+                                f'{type(err).__name__}: {_line(err)}') from err
         return out
+
+    def _file_of(self, idx: int) -> str:
+        """The image file of sample ``idx`` (for messages)."""
+        try:
+            return str(self.dataset.get_data_info(idx).get('img_path'))
+        except Exception:  # noqa: BLE001
+            return f'sample {idx}'
+
+
+def _line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[-1] if text else ''
 
 
 @DATA_SAMPLERS.register_module()
