@@ -33,7 +33,9 @@ ROWS = [('EfficientNet-Lite0 U-Net (pretrained teacher)', 'lite0_teacher'),
         ('MAUNet + curriculum KD from the pretrained teacher',
          'maunet_kd_lite0'),
         ('MAUNet + pixel KD + L2 from the pretrained teacher (no curriculum)',
-         'maunet_kd_lite0_outputs')]
+         'maunet_kd_lite0_outputs'),
+        ('MAUNet + imitation stage only from the pretrained teacher',
+         'maunet_kd_lite0_imitation')]
 BASELINE = 'maunet'
 # (name, counts file suffix, bootstrap block): CVC-ClinicDB's 612 frames
 # come from 29 videos, about 21 consecutive frames each.

@@ -12,9 +12,11 @@
 #       bash tools/benchmarks/run_kvasir_kd_seeds.sh
 #
 # Expects data/kvasir-seg at 256x256 (docs/results.md). A run whose folder
-# has a `done` file is not trained again. OUTPUTS_ONLY="42 7" also trains
-# and tests the term ablation maunet_kd_lite0_outputs_kvasir.py (pixel KD +
-# L2 from the pretrained teacher, no curriculum) at those seeds.
+# has a `done` file is not trained again. ABLATION_SEEDS="42" also trains
+# and tests the two term ablations from the pretrained teacher at those
+# seeds: maunet_kd_lite0_outputs_kvasir.py (pixel KD + L2, no curriculum) and
+# maunet_kd_lite0_imitation_kvasir.py (the imitation stage for the whole
+# run, no preference stage).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ITERS=${ITERS:-1500}
@@ -63,9 +65,13 @@ for s in $SEEDS; do
   test_run maunet_kd_lite0_s$s configs/maunet/maunet_kd_lite0_kvasir.py \
     configs/cross_dataset/maunet_kd_lite0_kvasir_on_cvc.py
 done
-for s in ${OUTPUTS_ONLY:-}; do
-  train maunet_kd_lite0_outputs_s$s configs/maunet/maunet_kd_lite0_outputs_kvasir.py \
-    "$s" model.teacher_ckpt="$ROOT/lite0_teacher_s$T/iter_$ITERS.pth"
-  test_run maunet_kd_lite0_outputs_s$s configs/maunet/maunet_kd_lite0_outputs_kvasir.py \
-    configs/cross_dataset/maunet_kd_lite0_outputs_kvasir_on_cvc.py
+for s in ${ABLATION_SEEDS:-}; do
+  for terms in outputs imitation; do
+    train maunet_kd_lite0_${terms}_s$s \
+      configs/maunet/maunet_kd_lite0_${terms}_kvasir.py "$s" \
+      model.teacher_ckpt="$ROOT/lite0_teacher_s$T/iter_$ITERS.pth"
+    test_run maunet_kd_lite0_${terms}_s$s \
+      configs/maunet/maunet_kd_lite0_${terms}_kvasir.py \
+      configs/cross_dataset/maunet_kd_lite0_${terms}_kvasir_on_cvc.py
+  done
 done
