@@ -30,7 +30,7 @@ from .results import (RunRecord, measure_efficiency, read_test_metrics,
 __all__ = ['run_state', 'find_checkpoint', 'subprocess_launcher',
            'train_command', 'evaluate_command', 'run_one',
            'run_grid', 'collect_records', 'grid_efficiency', 'report',
-           'Launcher', 'DONE_MARKER', 'FAILED_MARKER']
+           'Launcher', 'DONE_MARKER', 'FAILED_MARKER', 'predictions_path']
 
 DONE_MARKER = 'done.json'
 FAILED_MARKER = 'failed.json'
@@ -98,14 +98,23 @@ def train_command(spec: RunSpec, tools_dir: str) -> List[str]:
     return argv + _options_args(spec.cfg_options)
 
 
+def predictions_path(work_dir: str) -> str:
+    """Where a run's test predictions go (grids with
+    ``dump_predictions``): ``<work_dir>/test/preds.pkl``."""
+    return osp.join(work_dir, 'test', 'preds.pkl')
+
+
 def evaluate_command(spec: RunSpec, tools_dir: str,
                      checkpoint: str) -> List[str]:
     """``tools/test.py`` and its arguments: ``checkpoint`` is evaluated
-    with the run's overrides (not the seed) into ``<work_dir>/test``."""
+    with the run's overrides (not the seed) into ``<work_dir>/test``, the
+    predictions dumped to :func:`predictions_path` when the grid asks."""
     options = {k: v for k, v in spec.cfg_options.items()
                if k != 'randomness.seed'}
+    dump = (['--out', predictions_path(spec.work_dir)]
+            if spec.dump_predictions else [])
     return [osp.join(tools_dir, 'test.py'), spec.config, checkpoint,
-            '--work-dir', osp.join(spec.work_dir, 'test'),
+            '--work-dir', osp.join(spec.work_dir, 'test'), *dump,
             *_options_args(options)]
 
 

@@ -14,6 +14,7 @@ A grid file (Python or YAML, read with mmengine's ``Config``) holds::
     metrics = ['Dice', 'IoU']          # [] = every metric tools/test.py gives
     efficiency = True                  # params, MACs, CPU latency columns
     input_shape = (3, 256, 256)
+    dump_predictions = True            # test.py --out <run>/test/preds.pkl
 
 Names starting with ``_`` are helper variables and ignored. Relative config
 paths are looked up in the current folder, then in the repository root.
@@ -31,7 +32,7 @@ __all__ = ['GridEntry', 'AblationGrid', 'RunSpec', 'load_grid',
            'format_cfg_options', 'plan_runs', 'select_runs']
 
 _GRID_KEYS = ('name', 'configs', 'seeds', 'cfg_options', 'metrics',
-              'efficiency', 'input_shape')
+              'efficiency', 'input_shape', 'dump_predictions')
 _ENTRY_KEYS = ('config', 'label', 'cfg_options')
 _LABEL_RE = re.compile(r'^[A-Za-z0-9_.+-]+$')
 _REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -56,6 +57,7 @@ class AblationGrid:
     efficiency: bool
     input_shape: Tuple[int, int, int]
     path: str
+    dump_predictions: bool = False
 
 
 @dataclass
@@ -66,6 +68,7 @@ class RunSpec:
     seed: int
     work_dir: str
     cfg_options: Dict[str, Any]
+    dump_predictions: bool = False
 
 
 def _flatten(options: Any, where: str, prefix: str = '') -> Dict[str, Any]:
@@ -158,7 +161,7 @@ def load_grid(path: str) -> AblationGrid:
                              f'grid {path}: cfg_options'),
         metrics=list(raw.get('metrics') or []),
         efficiency=bool(raw.get('efficiency', False)), input_shape=shape,
-        path=path)
+        path=path, dump_predictions=bool(raw.get('dump_predictions', False)))
 
 
 def _format_value(value: Any, key: str) -> str:
@@ -200,7 +203,7 @@ def plan_runs(grid: AblationGrid, work_root: str,
             runs.append(RunSpec(
                 entry.label, entry.config, seed,
                 osp.join(work_root, grid.name, entry.label, f'seed{seed}'),
-                options))
+                options, grid.dump_predictions))
     return runs
 
 
