@@ -11,6 +11,7 @@ from mmengine.config import Config
 from mmengine.registry import MODELS
 
 import medproto  # noqa: F401  (compat layer, registries)
+from medproto.utils.paths import SCOPE_PREFIX, resolve_config_path
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(
@@ -63,9 +64,12 @@ def test_config_loads_and_its_model_types_resolve(name):
         missing = [(path, name_) for path, name_ in found
                    if registry.get(name_) is None]
     assert not missing, f'{name} (scope {scope}): unknown types {missing}'
-    teacher = cfg.model.get('teacher')
-    if isinstance(teacher, dict) and 'cfg_path' in teacher:
-        assert osp.isfile(osp.join(ROOT, teacher['cfg_path'])), name
+    for role in ('teacher', 'student'):
+        ref = cfg.model.get(role)
+        if isinstance(ref, dict) and 'cfg_path' in ref:
+            # a shipped config names another one by scope, found anywhere
+            assert ref['cfg_path'].startswith(SCOPE_PREFIX), name
+            assert osp.isfile(resolve_config_path(ref['cfg_path'])), name
 
 
 def test_an_unknown_type_is_caught():
