@@ -108,6 +108,8 @@ def check_cfg_options(cfg: Config, options: Mapping[str, Any]) -> List[str]:
         old = cfg[key]
         users = _leaves_with(cfg._cfg_dict, old) if isinstance(
             old, (int, float, str)) else []
+        # keys named like the variable first (train_cfg.max_iters)
+        users.sort(key=lambda u: u.rsplit('.', 1)[-1] != key)
         hint = (f"; set the keys that used it instead, e.g. "
                 f"{' '.join(f'{u}=...' for u in users[:4])}" if users else '')
         warnings.append(

@@ -24,6 +24,14 @@ def _same_weights(a, b):
     return all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
+def _log(work):
+    """The text of a work dir's log files (the console may show a
+    progress bar only)."""
+    import glob
+    return ''.join(open(f).read() for f in
+                   glob.glob(osp.join(str(work), '*', '*.log')))
+
+
 def _error_line(out):
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert lines and lines[-1].startswith('error: '), out.stderr[-3000:]
@@ -63,7 +71,7 @@ def test_resume_skips_by_index_and_is_exact(tmp_path, tool, seg_run):
     stale.write_bytes(b'partial')
     out = tool('train.py', SEG, '--work-dir', str(tmp_path), '--resume',
                str(seg_run / 'iter_2.pth'))
-    log = out.stdout + out.stderr
+    log = _log(tmp_path)
     assert 'the sampler starts at sample 4 (nothing replayed)' in log
     assert 'Advance dataloader' not in log
     assert not stale.exists()
@@ -79,8 +87,8 @@ def test_resume_at_the_end_finishes_the_last_validation(tmp_path, tool,
     """A kill during the last validation: iter_4.pth exists, no best file."""
     shutil.copy(seg_run / 'iter_4.pth', tmp_path / 'iter_4.pth')
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_4.pth'))
-    out = tool('train.py', SEG, '--work-dir', str(tmp_path), '--resume')
-    assert 'running its validation first' in out.stdout + out.stderr
+    tool('train.py', SEG, '--work-dir', str(tmp_path), '--resume')
+    assert 'running its validation first' in _log(tmp_path)
     assert osp.isfile(tmp_path / 'best_Dice_iter_4.pth')
     assert _same_weights(seg_run / 'best_Dice_iter_4.pth',
                          tmp_path / 'best_Dice_iter_4.pth')
@@ -142,7 +150,8 @@ def _bad_copy(tmp_path, what):
     elif what == 'size':
         from PIL import Image
         path = data / 'masks' / name
-        Image.open(path).convert('L').resize((40, 30)).save(path, 'JPEG')
+        Image.open(path).convert('L').resize(
+            (40, 30), Image.NEAREST).save(path, 'PNG')
     return data, path
 
 
