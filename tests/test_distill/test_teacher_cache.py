@@ -27,6 +27,11 @@ SAMPLE = osp.join(REPO, 'tests', 'data', 'kvasir_seg')
 CACHED_CONFIG = osp.join(REPO, 'configs', 'maunet',
                          'maunet_kd_cached_kvasir.py')
 MALUNET_CONFIG = osp.join(REPO, 'configs', 'malunet', 'malunet_kvasir.py')
+LITE0_CACHED_CONFIG = osp.join(REPO, 'configs', 'maunet',
+                               'maunet_kd_lite0_cached_kvasir.py')
+LITE0_CONFIG = osp.join(REPO, 'configs', 'seg_teacher',
+                        'effnet_lite0_unet_kvasir.py')
+TOYS = osp.join(REPO, 'tests', 'data', 'distill_toys')
 SIZE = 128
 NUM_VIEWS = 2
 IMITATION = ('loss_kd', 'loss_feat')
@@ -47,15 +52,17 @@ def transform(pipeline: list, name: str) -> dict:
 
 
 def tiny_cfg(ckpt: str, cache=None, num_views: int = NUM_VIEWS,
-             data_root: str = SAMPLE) -> Config:
-    """configs/maunet/maunet_kd_cached_kvasir.py on the shipped sample."""
-    cfg = Config.fromfile(CACHED_CONFIG)
+             data_root: str = SAMPLE, config: str = CACHED_CONFIG,
+             teacher: str = MALUNET_CONFIG) -> Config:
+    """configs/maunet/maunet_kd_cached_kvasir.py (or ``config``) on the
+    shipped sample, with the model of ``teacher`` as the teacher."""
+    cfg = Config.fromfile(config)
     dataset = cfg.train_dataloader.dataset
     dataset.data_root = data_root
     dataset.data_prefix = dict(img_path='images', seg_map_path='masks')
     transform(dataset.pipeline, 'Resize')['scale'] = (SIZE, SIZE)
     transform(dataset.pipeline, 'ViewAugment')['num_views'] = num_views
-    cfg.model.teacher = Config.fromfile(MALUNET_CONFIG).model.to_dict()
+    cfg.model.teacher = Config.fromfile(teacher).model.to_dict()
     cfg.model.teacher_ckpt = ckpt
     cfg.model.teacher_cache = cache
     return cfg
@@ -80,9 +87,9 @@ def view_batch(dataset, pairs) -> dict:
     return pseudo_collate(items)
 
 
-def write_teacher(path: str, seed: int) -> str:
+def write_teacher(path: str, seed: int, model_cfg=None) -> str:
     torch.manual_seed(seed)
-    teacher = build(Config.fromfile(MALUNET_CONFIG).model)
+    teacher = build(model_cfg or Config.fromfile(MALUNET_CONFIG).model)
     torch.save(dict(state_dict=teacher.state_dict()), path)
     return path
 
@@ -139,6 +146,48 @@ def test_training_draws_the_views_the_builder_stored(built):
         assert torch.equal(item['data_samples'].gt_sem_seg.data,
                            replay['data_samples'][0].gt_sem_seg.data)
     assert seen == set(range(NUM_VIEWS))
+
+
+def toy_teacher(cfg: Config) -> None:
+    """A two-class FCN toy teacher whose recorders bear the curriculum's
+    names (the terms are never computed here)."""
+    sys.path.insert(0, TOYS)
+    from medproto_distill_toys import seg_model
+    cfg.model.teacher = seg_model(width=4)
+    cfg.model.teacher_recorders = dict(
+        logits='decode_head.conv_seg', embed='backbone.stem.2',
+        skip1='backbone[1]', **{f'skip{i}': 'backbone.down' for i in
+                                range(2, 6)})
+
+
+@pytest.mark.parametrize('teacher', ['lite0', 'toy'])
+def test_any_teacher_and_recorders_are_cached_exactly(tmp_path, teacher):
+    if teacher == 'lite0':
+        cfg = tiny_cfg(None, num_views=1, config=LITE0_CACHED_CONFIG,
+                       teacher=LITE0_CONFIG)
+    else:
+        cfg = tiny_cfg(None, num_views=1)
+        toy_teacher(cfg)
+    cfg.model.teacher_ckpt = write_teacher(str(tmp_path / 'teacher.pth'), 0,
+                                           cfg.model.teacher)
+    model = build(cfg.model)
+    dataset = build_dataset(cfg)
+    out = str(tmp_path / 'cache')
+    build_teacher_cache(model, dataset, cfg.train_dataloader.dataset, out,
+                        batch_size=4, progress=False)
+    cache = TeacherCache(out)
+    pairs = [(i, 0) for i in range(len(dataset))]
+    data = model.data_preprocessor(view_batch(dataset, pairs), True)
+    outputs = model.record_teacher(data['inputs'], data['data_samples'])
+    assert set(cache.shapes) == set(outputs)
+    index = [np.array(v) for v in zip(*pairs)]
+    for name, value in outputs.items():
+        np.testing.assert_allclose(
+            cache.read(name, *index).astype(np.float32), value.numpy(),
+            rtol=2**-10, atol=1e-6, err_msg=name)
+    # the cached distiller of this config builds and accepts the cache
+    build(dict(cfg.model, teacher_cache=out)).check_teacher_cache_data(
+        dataset_fingerprint(cfg.train_dataloader.dataset, dataset))
 
 
 def _sync_sampling(live, cached) -> None:
