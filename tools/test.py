@@ -16,19 +16,22 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import medproto  # noqa: E402,F401  (installs the compat layer first)
 from mmengine.config import ConfigDict  # noqa: E402
 from mmengine.evaluator import DumpResults  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
 from medproto.utils.cli import (ConfigError, add_runner_args,  # noqa: E402
                                 config_from_args, friendly_errors, preflight)
+from medproto.utils.console import build_runner, test_summary  # noqa: E402
 from medproto.utils.data_root import TEST_LOADERS  # noqa: E402
+from medproto.utils.paths import find_checkpoint  # noqa: E402
 from medproto.utils.setup_env import prepare_cfg  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (and evaluate) a model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint file, or a pattern matching one file '
+        '(work_dirs/x/best_Dice_iter_*.pth)')
     parser.add_argument(
         '--out',
         type=str,
@@ -78,6 +81,10 @@ def main() -> None:
             # keep the training run's saved config: the test's goes beside it
             cfg.work_dir = osp.join(cfg.work_dir,
                                     time.strftime('test_%Y%m%d_%H%M%S'))
+        try:  # a pattern such as best_Dice_iter_*.pth, as teacher_ckpt
+            args.checkpoint = find_checkpoint(args.checkpoint)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
         cfg.load_from = args.checkpoint
         cfg.resume = False
         # A distiller's checkpoint holds the teacher's weights too; testing
@@ -95,14 +102,18 @@ def main() -> None:
         for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
                     'param_scheduler'):
             cfg.pop(key, None)
-        if 'runner_type' not in cfg:
-            runner = Runner.from_cfg(cfg)
-        else:
-            runner = RUNNERS.build(cfg)
+        # the student is tested; the teacher's weights come with the
+        # checkpoint, so the distiller's `teacher_ckpt is None` notice is
+        # expected here
+        runner = build_runner(cfg, verbose=args.verbose,
+                              extra=(r'^teacher_ckpt is None', ))
         if args.out is not None:
             runner.test_evaluator.metrics.append(
                 DumpResults(out_file_path=args.out))
-        runner.test()
+        metrics = runner.test()
+        if not args.verbose:
+            print(test_summary(metrics or {}, args.config, args.checkpoint,
+                               runner.log_dir, args.show_dir))
 
 
 if __name__ == '__main__':

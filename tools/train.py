@@ -14,11 +14,12 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import medproto  # noqa: E402,F401  (installs the compat layer first)
 import torch  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
 from medproto.utils.cli import (ConfigError, add_runner_args,  # noqa: E402
                                 config_from_args, friendly_errors, preflight)
+from medproto.utils.console import build_runner, train_summary  # noqa: E402
+from medproto.utils.run_length import (schedule_warnings,  # noqa: E402
+                                       set_run_length)
 from medproto.utils.setup_env import prepare_cfg  # noqa: E402
 
 
@@ -37,6 +38,16 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         default=False,
         help='enable automatic mixed precision training (needs a CUDA GPU)')
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument(
+        '--iters', type=int, metavar='N',
+        help='train for N iterations; the learning-rate schedule, validation '
+        'and checkpoint intervals and freeze period are scaled with the run '
+        '(an epoch-based config runs N iterations, iteration-based)')
+    length.add_argument(
+        '--epochs', type=int, metavar='N',
+        help='train an epoch-based config for N epochs, schedules and '
+        'intervals scaled with the run')
     add_runner_args(parser)
     return parser.parse_args()
 
@@ -63,13 +74,19 @@ def main() -> None:
         elif args.resume is not None:
             cfg.resume = True
             cfg.load_from = args.resume
+        if args.iters is not None or args.epochs is not None:
+            try:
+                print(set_run_length(cfg, args.iters, args.epochs))
+            except ValueError as err:
+                raise ConfigError(str(err)) from None
+        for warning in schedule_warnings(cfg):
+            print(f'warning: {warning}', file=sys.stderr)
         prepare_cfg(cfg)
         preflight(cfg, check_files=not args.skip_data_check)
-        if 'runner_type' not in cfg:
-            runner = Runner.from_cfg(cfg)
-        else:
-            runner = RUNNERS.build(cfg)
+        runner = build_runner(cfg, verbose=args.verbose)
         runner.train()
+        if not args.verbose:
+            print(train_summary(runner, args.config))
 
 
 if __name__ == '__main__':

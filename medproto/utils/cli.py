@@ -6,10 +6,12 @@ import os.path as osp
 import re
 import sys
 from contextlib import contextmanager
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
+from .data_root import (TEST_LOADERS, TRAIN_LOADERS, missing_data_folders,
+                        missing_data_message, set_data_root)
 from .paths import (SCOPE_PREFIX, resolve_checkpoint, resolve_config_path,
                     resolve_model_cfg_paths)
 
@@ -159,29 +161,31 @@ def _dataset_roots(cfg: Config) -> List[Tuple[str, str]]:
 
 def preflight(cfg: Config, checkpoint: Optional[str] = None,
               check_train_data: bool = True,
+              loaders: Optional[Sequence[str]] = None,
               check_files: bool = False) -> None:
     """Check the paths a config names before anything is built.
 
     Args:
         cfg (Config): The loaded config.
         checkpoint (str, optional): A checkpoint given on the command line.
-        check_train_data (bool): Check ``train_dataloader`` too (False for
-            testing).
+        check_train_data (bool): Check ``train_dataloader`` and the teacher
+            checkpoint too (False for testing).
+        loaders (Sequence[str], optional): The dataloaders whose data folders
+            are checked; defaults to train + val (``check_train_data``) or
+            test only.
         check_files (bool): Also read every file these dataloaders list
             (:func:`medproto.datasets.checks.check_config_data`; the tools'
             ``--skip-data-check`` turns it off).
 
     Raises:
-        ConfigError: naming the missing folder or file and its config key.
+        ConfigError: naming every missing data folder and its config key in
+            one message, or the missing file.
     """
-    for key, root in _dataset_roots(cfg):
-        if not check_train_data and key.startswith('train_'):
-            continue
-        if not osp.isdir(root):
-            raise ConfigError(
-                f"data folder '{root}' ({key}) does not exist: put the "
-                f'dataset there (see docs/datasets.md) or pass '
-                f'--cfg-options {key}=/path/to/data')
+    if loaders is None:
+        loaders = TRAIN_LOADERS if check_train_data else TEST_LOADERS
+    missing = missing_data_folders(cfg, loaders)
+    if missing:
+        raise ConfigError(missing_data_message(missing))
     if checkpoint is not None and not osp.isfile(checkpoint):
         raise ConfigError(f'checkpoint file not found: {checkpoint}')
     if cfg.get('resume') and not cfg.get('load_from'):
@@ -207,8 +211,7 @@ def preflight(cfg: Config, checkpoint: Optional[str] = None,
             ) from None
     if check_files:
         from medproto.datasets.checks import check_config_data
-        check_config_data(cfg, ('train_dataloader', 'val_dataloader')
-                          if check_train_data else ('test_dataloader', ))
+        check_config_data(cfg, loaders)
 
 
 def check_resume_pointer(work_dir: str) -> None:
@@ -238,6 +241,10 @@ def add_runner_args(parser) -> None:
     """Add the options train.py and test.py share: ``--work-dir``,
     ``--cfg-options``, ``--launcher``, ``--debug``, ``--local-rank``."""
     parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--data-root',
+        help="the dataset folder: replaces the config's data_root in every "
+        'dataloader the command uses (train + val, or test)')
     add_cfg_options_arg(parser)
     parser.add_argument(
         '--launcher',
@@ -249,28 +256,58 @@ def add_runner_args(parser) -> None:
         '--skip-data-check', action='store_true',
         help='do not read every listed data file before starting (the '
         'check reads each image header and mask up front)')
+    parser.add_argument(
+        '--verbose', action='store_true',
+        help="mmengine's full console output (environment, config, hook "
+        'table, every log line) instead of a progress bar; the log file '
+        'always has all of it')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
-def config_from_args(args) -> Config:
+def config_from_args(args,
+                     loaders: Sequence[str] = TRAIN_LOADERS) -> Config:
     """Load ``args.config`` and apply the shared options to it.
 
     Sets ``LOCAL_RANK`` for launchers that do not, the launcher, the
-    ``--cfg-options`` overrides and the work dir (``--work-dir``, else the
-    config's, else ``work_dirs/<config name>``).
+    ``--cfg-options`` overrides, the data folder and the work dir
+    (``--work-dir``, else the config's, else ``work_dirs/<config name>``).
+
+    The data folder: ``--data-root`` (``args.data_root``) is set in every
+    dataset of ``loaders``; ``--cfg-options data_root=DIR`` moves every
+    dataset whose ``data_root`` was the config's top-level ``data_root``
+    (see :func:`medproto.utils.data_root.set_data_root`).
+
+    Args:
+        args (argparse.Namespace): Parsed options of :func:`add_runner_args`.
+        loaders (Sequence[str]): The dataloaders the command uses.
     """
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     cfg = load_config(args.config)
     cfg.launcher = args.launcher
+    file_root = cfg.get('data_root', None)
     if args.cfg_options is not None:
         from .cfg_options import check_cfg_options
         for warning in check_cfg_options(cfg, args.cfg_options):
             print(f'warning: {warning}', file=sys.stderr)
         cfg.merge_from_dict(args.cfg_options)
+        top_root = args.cfg_options.get('data_root', None)
+        if top_root is not None:
+            _move_data(cfg, str(top_root), loaders, file_root, 'data_root')
+    if getattr(args, 'data_root', None):
+        _move_data(cfg, args.data_root, loaders, file_root, '--data-root')
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+def _move_data(cfg: Config, new_root: str, loaders: Sequence[str],
+               file_root: Optional[str], option: str) -> None:
+    """:func:`set_data_root` with its refusals as :class:`ConfigError`."""
+    try:
+        set_data_root(cfg, new_root, loaders, file_root)
+    except ValueError as err:
+        raise ConfigError(str(err).replace('--data-root', option)) from None

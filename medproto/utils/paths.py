@@ -96,6 +96,37 @@ def resolve_checkpoint(path: str, key: str = 'checkpoint') -> str:
     return matches[0]
 
 
+def find_checkpoint(path: str, key: str = 'checkpoint') -> str:
+    """:func:`resolve_checkpoint`, naming the checkpoints that do exist.
+
+    ``tools/test.py`` takes its checkpoint through this, so
+    ``work_dirs/x/best_Dice_iter_*.pth`` works as in ``teacher_ckpt``, and a
+    wrong name is answered with the ``.pth`` files of its folder.
+
+    Args:
+        path (str): A file path or a glob pattern.
+        key (str): What the path is, named in errors.
+
+    Raises:
+        FileNotFoundError: Nothing matches; the message lists the ``.pth``
+            files of the folder (or says the folder does not exist).
+        ValueError: A pattern matches more than one file.
+    """
+    try:
+        return resolve_checkpoint(path, key)
+    except FileNotFoundError as err:
+        folder = osp.dirname(path) or '.'
+        if glob.has_magic(folder) or not osp.isdir(folder):
+            raise FileNotFoundError(
+                f'{err}; the folder {folder} does not exist') from None
+        found = sorted(osp.basename(p)
+                       for p in glob.glob(osp.join(folder, '*.pth')))
+        listed = (', '.join(found[:10]) + (' ...' if len(found) > 10 else '')
+                  if found else 'none')
+        raise FileNotFoundError(f'{err}; checkpoints in {folder}: '
+                                f'{listed}') from None
+
+
 def model_cfg_from_file(cfg: Mapping,
                         relative_to: Optional[str] = None) -> dict:
     """Expand ``dict(cfg_path=FILE, **overrides)`` into FILE's ``model``.

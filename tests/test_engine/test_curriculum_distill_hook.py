@@ -222,8 +222,10 @@ def test_unknown_loss_is_named_and_ddp_model_is_unwrapped():
     assert distiller.loss_scales == pytest.approx(expected_scales(3))
     assert runner.message_hub.get_scalar(
         'train/curriculum_stage').current() == 0
+    # an off term is not logged: neither its scale nor a stale value
+    assert 'train/scale_loss_nce' not in runner.message_hub.log_scalars
     assert runner.message_hub.get_scalar(
-        'train/scale_loss_nce').current() == 0
+        'train/scale_loss_feat').current() == 1
 
     bad = CurriculumDistillHook([dict(losses=['loss_kd', 'loss_typo'])])
     with pytest.raises(ValueError, match=r"unknown distill loss\(es\) "
@@ -231,3 +233,58 @@ def test_unknown_loss_is_named_and_ddp_model_is_unwrapped():
         bad.before_train(runner)
     with pytest.raises(TypeError, match='loss_scales'):
         bad.before_train(fake_runner(nn.Identity()))
+
+
+def test_loss_in_no_stage_is_an_error_at_start_unless_always():
+    from medproto.utils.cli import ConfigError
+    distiller = SimpleNamespace(
+        loss_scales={name: 1.0 for name in LOSSES + ['loss_sp']})
+    runner = fake_runner(distiller, cur_iter=8)
+    with pytest.raises(ConfigError, match=r"\['loss_sp'\] are in no "
+                       'curriculum stage'):
+        CurriculumDistillHook(STAGES).before_train(runner)
+    hook = CurriculumDistillHook(STAGES, always=['loss_sp'])
+    hook.before_train(runner)
+    hook.before_train_iter(runner, 0)
+    assert distiller.loss_scales == pytest.approx(
+        dict(expected_scales(8), loss_sp=1.0))
+    runner.iter = 2
+    hook.before_train_iter(runner, 0)
+    assert distiller.loss_scales['loss_sp'] == 1.0
+    with pytest.raises(ValueError, match='both in always and in a stage'):
+        CurriculumDistillHook(STAGES, always=['loss_kd'])
+    with pytest.raises(ValueError, match='always= names unknown'):
+        CurriculumDistillHook(STAGES, always=['loss_x']).before_train(runner)
+
+
+class LogProbe(Hook):
+    """Records what the logger would print after each iteration."""
+
+    priority = 'LOW'
+
+    def __init__(self):
+        self.tags = {}
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        tag, _ = runner.log_processor.get_log_after_iter(
+            runner, batch_idx, 'train')
+        self.tags[runner.iter] = tag
+
+
+def test_logged_scales_are_current_values_and_off_terms_are_not_logged(
+        tmp_path):
+    log_probe = LogProbe()
+    runner = make_runner(tmp_path, log_probe)
+    runner.train()
+    for cur_iter in range(10):
+        tag, expected = log_probe.tags[cur_iter], expected_scales(cur_iter)
+        assert tag['curriculum_stage'] == (0 if cur_iter < 6 else 1)
+        for name, scale in expected.items():
+            if scale > 0:  # the value of this iteration, not a mean of 10
+                assert tag[f'scale_{name}'] == pytest.approx(scale), (
+                    cur_iter, name)
+                assert name in tag
+            else:
+                assert f'scale_{name}' not in tag, (cur_iter, name)
+                assert name not in tag, (cur_iter, name)

@@ -57,8 +57,20 @@ class CurriculumDistillHook(Hook):
     ``w(t) = 0.5 * (1 - cos(pi * t / T))``. The scales are a pure function
     of ``runner.iter``, so a resumed run continues in the right stage.
 
-    The active stage index is logged as ``train/curriculum_stage`` and every
-    scale as ``train/scale_<loss name>``.
+    Logging: the active stage index is logged as ``train/curriculum_stage``
+    and the scale of every active loss as ``train/scale_<loss name>``, both
+    at their current value (not a window average; the hook registers them in
+    the runner's ``log_processor.custom_cfg``). A loss that is off is not
+    logged (neither its value nor its scale) until a stage turns it on.
+
+    Priority ``'NORMAL'`` (50): the scales are written in
+    ``before_train_iter`` before hooks of a lower priority (``'BELOW_NORMAL'``
+    and below, or a number above 50) run, so a user hook that reads or
+    rescales ``loss_scales`` should have such a priority.
+
+    Every distillation loss of the distiller must be named by a stage or by
+    ``always``: a loss no stage names would never be trained, and is an
+    error at the start of training.
 
     Args:
         stages (Sequence[dict]): Stages in order, each
@@ -67,6 +79,8 @@ class CurriculumDistillHook(Hook):
             (its ``end`` may be omitted). ``ramp`` maps a loss of the stage
             to ``'cosine'`` / ``'linear'`` / ``'constant'`` (rising) or to
             ``dict(type=..., direction='rise' | 'fall')``.
+        always (Sequence[str]): Losses on (scale 1) in every stage, e.g. a
+            loss a child config adds without changing the stages.
 
     Example:
         >>> custom_hooks = [dict(
@@ -80,8 +94,19 @@ class CurriculumDistillHook(Hook):
 
     priority = 'NORMAL'
 
-    def __init__(self, stages: Sequence[dict]) -> None:
+    def __init__(self, stages: Sequence[dict],
+                 always: Sequence[str] = ()) -> None:
         self.stages = self._check_stages(stages)
+        if isinstance(always, str) or not all(
+                isinstance(n, str) for n in always):
+            raise ValueError(f'always must be a list of loss names, got '
+                             f'{always!r}')
+        staged = {n for s in self.stages for n in s['losses']}
+        twice = sorted(staged & set(always))
+        if twice:
+            raise ValueError(f'losses {twice} are both in always and in a '
+                             'stage: name them in one place')
+        self.always = list(always)
         self._current: Optional[int] = None
 
     # ---------------------------------------------------------- validation
@@ -142,6 +167,21 @@ class CurriculumDistillHook(Hook):
                 raise ValueError(
                     f'curriculum stage {stage["name"]!r} names unknown '
                     f'distill loss(es) {unknown}; the distiller has {known}')
+        unknown = [n for n in self.always if n not in known]
+        if unknown:
+            raise ValueError(f'CurriculumDistillHook always= names unknown '
+                             f'distill loss(es) {unknown}; the distiller '
+                             f'has {known}')
+        staged = {n for s in self.stages for n in s['losses']} | set(
+            self.always)
+        never = [n for n in known if n not in staged]
+        if never:
+            from medproto.utils.cli import ConfigError
+            raise ConfigError(
+                f'distill loss(es) {never} are in no curriculum stage and '
+                f'would never be trained: add them to the losses of a stage '
+                f'of CurriculumDistillHook (custom_hooks) or to its '
+                f'always=[...] (see docs/tutorials/custom_distiller.md)')
 
     # ---------------------------------------------------------- schedule
     def boundaries(self, max_iters: int) -> List[int]:
@@ -193,7 +233,8 @@ class CurriculumDistillHook(Hook):
         return {
             name: (ramp_value(stage['ramp'][name], ratio)
                    if name in stage['ramp'] else 1.0)
-            if name in stage['losses'] else 0.0
+            if name in stage['losses'] else
+            (1.0 if name in self.always else 0.0)
             for name in loss_names
         }
 
@@ -204,14 +245,25 @@ class CurriculumDistillHook(Hook):
         return model.module if is_model_wrapper(model) else model
 
     def before_train(self, runner) -> None:
-        """Check the loss names against the distiller."""
+        """Check the loss names against the distiller; log the scales at
+        their current value."""
         distiller = self._distiller(runner)
         self._check_losses(distiller)
-        never = [n for n in distiller.loss_scales
-                 if not any(n in s['losses'] for s in self.stages)]
-        if never:
-            runner.logger.warning(f'distill losses {never} are in no '
-                                  'curriculum stage and stay switched off')
+        self._log_current(runner, ['curriculum_stage'] + [
+            f'scale_{name}' for name in distiller.loss_scales])
+
+    @staticmethod
+    def _log_current(runner, keys: Sequence[str]) -> None:
+        """Make the log processor show ``keys`` at their current value
+        (mmengine averages every key with 'loss' in its name)."""
+        processor = getattr(runner, 'log_processor', None)
+        if processor is None:
+            return
+        custom = list(processor.custom_cfg or [])
+        names = {c.get('log_name', c.get('data_src')) for c in custom}
+        custom += [dict(data_src=k, method_name='current') for k in keys
+                   if k not in names]
+        processor.custom_cfg = custom
 
     def before_train_iter(self,
                           runner,
@@ -229,9 +281,14 @@ class CurriculumDistillHook(Hook):
                 f'from iteration {runner.iter}: losses '
                 f'{self.stages[index]["losses"]}')
             self._current = index
-        runner.message_hub.update_scalar('train/curriculum_stage', index)
+        hub = runner.message_hub
+        hub.update_scalar('train/curriculum_stage', index)
         for name, value in scales.items():
-            runner.message_hub.update_scalar(f'train/scale_{name}', value)
+            if value > 0:
+                hub.update_scalar(f'train/scale_{name}', value)
+            else:  # off: no stale value in the log
+                hub.log_scalars.pop(f'train/scale_{name}', None)
+                hub.log_scalars.pop(f'train/{name}', None)
 
 
 def _check_ramp(ramp: Union[str, Mapping], owner: str) -> Dict[str, str]:

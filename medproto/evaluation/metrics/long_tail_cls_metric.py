@@ -29,7 +29,9 @@ class LongTailClsMetric(BaseMetric):
       ``f1_score(average='macro')``);
     * ``macro_auc``: unweighted mean of one-vs-rest ROC AUCs computed from
       the scores. A class absent from the evaluated set (or making up all
-      of it) has no AUC; it is left out of the mean and named in a warning;
+      of it) has no AUC; it is left out of the mean and named in a warning.
+      When no class has an AUC (a set with one class), ``macro_auc`` is
+      undefined and reported as NaN, with a warning saying so;
     * ``mean_recall``: mean per-class recall (balanced accuracy) over the
       classes present in the evaluated set;
     * ``recall/<class name>`` for every present class, when
@@ -161,10 +163,16 @@ class LongTailClsMetric(BaseMetric):
                 aucs.append(one_vs_rest_auc(is_pos, scores[:, c]))
             else:
                 skipped.append(names[c])
+        if not aucs:
+            _warn('`macro_auc` is undefined (NaN): no class has both '
+                  'positive and negative samples in the evaluated set '
+                  f'({labels.size} samples of class(es) '
+                  f'{sorted({names[c] for c in np.unique(labels)})}).')
+            return float('nan')
         if skipped:
             _warn(f'classes {skipped} are absent from the evaluated set (or '
                   'make up all of it) and are left out of `macro_auc`.')
-        return float(np.mean(aucs)) if aucs else 0.0
+        return float(np.mean(aucs))
 
     def _groups(self, num_classes: int) -> Dict[str, np.ndarray]:
         """Many/medium/few groups from the training class counts."""
