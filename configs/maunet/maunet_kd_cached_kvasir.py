@@ -8,7 +8,7 @@
 # once from the trained teacher (same config, same K):
 #   python tools/misc/build_teacher_cache.py \
 #       configs/maunet/maunet_kd_cached_kvasir.py \
-#       work_dirs/malunet_kvasir/best_Dice_iter_3000.pth \
+#       'work_dirs/malunet_kvasir/best_Dice_iter_*.pth' \
 #       --num-views 8 --out work_dirs/teacher_cache/malunet_kvasir_k8
 # The run refuses a cache built from another teacher, pipeline or data.
 _base_ = ['./maunet_kd_kvasir.py']
