@@ -39,7 +39,8 @@ def _check_key(cfg: Config, key: str) -> None:
                 continue
             raise ConfigError(
                 f"--cfg-options {key}: '{where}' is a list of {len(node)} "
-                f"entries; '{part}' is not an index in it (0..{len(node) - 1})")
+                f"entries; '{part}' is not an index in it "
+                f'(0..{len(node) - 1})')
         if not isinstance(node, Mapping):
             return  # a new dict replaces a scalar: mmengine's merge allows
         if part in node:

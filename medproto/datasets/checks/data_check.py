@@ -44,8 +44,8 @@ def check_image_file(path: str) -> tuple:
             size, fmt = img.size, img.format
             img.verify()
     except Exception as err:  # noqa: BLE001 - PIL raises many kinds
-        raise DataError(f'{path}: not a readable image '
-                        f'({type(err).__name__}: {_first_line(err)})') from None
+        reason = f'{type(err).__name__}: {_first_line(err)}'
+        raise DataError(f'{path}: not a readable image ({reason})') from None
     if fmt == 'JPEG' and not _jpeg_complete(path):
         raise DataError(f'{path}: truncated JPEG (no end-of-image marker)')
     return size
