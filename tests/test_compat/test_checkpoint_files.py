@@ -1,5 +1,5 @@
 # Copyright (c) medproto contributors. All rights reserved.
-"""File modes, 'not a checkpoint', stale temporaries, atomic last_checkpoint."""
+"""File modes, "not a checkpoint", stale temporaries, last_checkpoint."""
 import os
 import os.path as osp
 
