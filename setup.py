@@ -76,7 +76,10 @@ setup(
     packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs')),
     python_requires='>=3.9',
     install_requires=read_requirements('runtime.txt'),
-    extras_require={'tests': read_requirements('tests.txt')},
+    extras_require={
+        'tests': read_requirements('tests.txt'),
+        'onnx': ['onnx', 'onnxruntime'],
+    },
     include_package_data=True,
     package_data={'medproto': mim_files},
     license='Apache-2.0',

@@ -139,6 +139,7 @@ def build_runner(cfg, verbose: bool = False, extra: Sequence[str] = ()):
     from mmengine.runner import Runner
     runner_cls = RUNNERS.get(cfg.runner_type) if cfg.get(
         'runner_type') else Runner
+    check_vis_backends(cfg)
     if verbose:
         return runner_cls.from_cfg(cfg)
     silence_expected_warnings()
@@ -148,6 +149,27 @@ def build_runner(cfg, verbose: bool = False, extra: Sequence[str] = ()):
         hooks.append(dict(type='medproto.ProgressBarHook'))
     cfg.custom_hooks = hooks
     return quiet_runner_class(runner_cls, extra).from_cfg(cfg)
+
+
+def check_vis_backends(cfg) -> None:
+    """One line saying what to install when a configured TensorBoard or
+    W&B backend's package is missing (mmengine fails at the first write).
+
+    Raises:
+        ConfigError: Naming the backend and the ``pip install`` command.
+    """
+    import importlib.util
+
+    from .cli import ConfigError
+    needs = dict(TensorboardVisBackend='tensorboard',
+                 WandbVisBackend='wandb', MLflowVisBackend='mlflow')
+    backends = list((cfg.get('visualizer') or {}).get('vis_backends') or [])
+    for backend in backends:
+        name = str(backend.get('type', '')).split('.')[-1]
+        package = needs.get(name)
+        if package and importlib.util.find_spec(package) is None:
+            raise ConfigError(f'{name} (visualizer.vis_backends) needs the '
+                              f'{package} package: pip install {package}')
 
 
 def silence_expected_warnings() -> None:

@@ -29,7 +29,7 @@ from torch import nn
 from .cli import ConfigError
 
 __all__ = ['Preprocess', 'OnnxExportWrapper', 'get_preprocess', 'detect_task',
-           'switch_to_deploy', 'export_onnx', 'collect_images',
+           'switch_to_deploy', 'export_onnx', 'require_onnx', 'collect_images',
            'preprocess_image', 'verify_onnx', 'write_deploy_meta']
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
@@ -144,6 +144,19 @@ def switch_to_deploy(model: nn.Module, prefix: str = '') -> List[str]:
     return called
 
 
+def require_onnx() -> None:
+    """Raise one line saying what to install when ``onnx`` or
+    ``onnxruntime`` is missing (export writes with one, checks with the
+    other)."""
+    import importlib.util
+    missing = [name for name in ('onnx', 'onnxruntime')
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(f'ONNX export needs {" and ".join(missing)}: '
+                          'pip install -e ".[onnx]" (or pip install onnx '
+                          'onnxruntime)')
+
+
 def export_onnx(wrapper: OnnxExportWrapper,
                 out_file: str,
                 shape: Tuple[int, int],
@@ -162,6 +175,7 @@ def export_onnx(wrapper: OnnxExportWrapper,
             ``onnxscript`` package). Defaults to False: the TorchScript-based
             exporter, which works offline with torch alone.
     """
+    require_onnx()
     if dynamo:
         try:
             import onnxscript  # noqa: F401

@@ -1,4 +1,4 @@
-# Curriculum KD of MicroAUNet as intended (docs: methods-notes 2.4): an
+# Curriculum KD of MicroAUNet as intended (Wang et al., 2025): an
 # imitation stage (first 60 % of training) with the logit KD term ramped up
 # by w(t) = 0.5 * (1 - cos(pi * t / T)) and the feature alignment ramped
 # down by 1 - w(t) (the paper's w_mimic = 1 - w_KL, which the public code
