@@ -105,7 +105,8 @@ def main() -> None:
             print(f'| {label} | {name} | ' + ' | '.join(
                 f'{res[k].diff:+.2f} [{res[k].low:+.2f}, {res[k].high:+.2f}]'
                 for k in ('Dice', 'mDice_per_image')) +
-                f' | {"yes" if every else "no"} ({len(seeds)} seeds) |')
+                f' | {"yes" if every else "no"} ({len(seeds)} seed'
+                f'{"s" if len(seeds) > 1 else ""}) |')
 
 
 if __name__ == '__main__':
