@@ -11,7 +11,7 @@ log line every ``logger.interval`` iterations. ``tools/train.py`` and
 the log file only (``work_dir/<timestamp>/<timestamp>.log``), and
 :class:`~medproto.engine.hooks.ProgressBarHook` shows the progress instead.
 :func:`silence_expected_warnings` hides the Python warnings a medproto run
-triggers by design, and :func:`train_summary` / :func:`test_summary` write
+triggers by design, and :func:`train_summary` / :func:`eval_summary` write
 the lines that end a run.
 """
 import glob
@@ -24,7 +24,7 @@ import warnings
 from typing import Dict, List, Mapping, Optional, Sequence, Type
 
 __all__ = ['ConsoleFilter', 'quiet_runner_class', 'silence_expected_warnings',
-           'build_runner', 'train_summary', 'test_summary',
+           'build_runner', 'train_summary', 'eval_summary',
            'kd_configs_for_teacher']
 
 #: Log messages kept out of the console (they stay in the log file).
@@ -277,7 +277,7 @@ def _save_best_keys(runner) -> List[str]:
     return []
 
 
-def test_summary(metrics: Mapping[str, float], config: str, checkpoint: str,
+def eval_summary(metrics: Mapping[str, float], config: str, checkpoint: str,
                  log_dir: str, show_dir: Optional[str] = None,
                  limit: int = 8) -> str:
     """The lines that end a test run.

@@ -6,7 +6,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from matplotlib.figure import Figure
 
-__all__ = ['load_scalars', 'curve', 'plot_curves']
+__all__ = ['load_scalars', 'curve', 'plot_curves', 'step_unit',
+           'curriculum_switches']
 
 
 def load_scalars(path: str) -> List[dict]:
@@ -54,6 +55,55 @@ def curve(records: Sequence[dict],
             steps.append(record.get('step', index))
             values.append(float(record[key]))
     return steps, values
+
+
+def step_unit(records: Sequence[dict], key: str) -> str:
+    """``'iteration'`` or ``'epoch'``: what the ``step`` of ``key`` counts.
+
+    mmengine logs training scalars (records with an ``iter`` field) by
+    iteration; validation metrics of an epoch-based run by epoch unless
+    ``log_metric_by_epoch=False``. A key whose records carry no ``iter``,
+    in a log whose training records carry an ``epoch``, and whose steps do
+    not pass the last epoch, is taken as logged by epoch.
+
+    Args:
+        records (Sequence[dict]): Output of :func:`load_scalars`.
+        key (str): Scalar name.
+
+    Returns:
+        str: The x-axis unit.
+    """
+    holding = [r for r in records if key in r]
+    if not holding or all('iter' in r for r in holding):
+        return 'iteration'
+    epochs = [r['epoch'] for r in records if 'iter' in r and 'epoch' in r]
+    if epochs and max(r.get('step', 0) for r in holding) <= max(epochs):
+        return 'epoch'
+    return 'iteration'
+
+
+def curriculum_switches(records: Sequence[dict]) -> List[Tuple[float, int]]:
+    """``(step, new stage)`` where ``curriculum_stage`` changes.
+
+    :class:`~medproto.engine.hooks.CurriculumDistillHook` logs the stage
+    at its current value; the switch is drawn at the first logged step of
+    the new stage.
+
+    Args:
+        records (Sequence[dict]): Output of :func:`load_scalars`.
+
+    Returns:
+        list[tuple[float, int]]: One entry per switch.
+    """
+    switches, previous = [], None
+    for record in records:
+        if 'curriculum_stage' not in record:
+            continue
+        stage = int(round(float(record['curriculum_stage'])))
+        if previous is not None and stage != previous:
+            switches.append((record.get('step', 0), stage))
+        previous = stage
+    return switches
 
 
 def plot_curves(log_files: Sequence[str],
@@ -111,7 +161,16 @@ def plot_curves(log_files: Sequence[str],
                  for k in r} - {'step'})
             raise KeyError(f"key '{key}' is in none of the logs; keys of "
                            f'the first log: {available}')
-        ax.set_xlabel('step')
+        unit = step_unit(next(iter(logs.values())), key)
+        if unit == 'iteration':
+            for legend, records in logs.items():
+                for step, stage in curriculum_switches(records):
+                    ax.axvline(step, color='grey', linestyle='--',
+                               linewidth=0.8)
+                    ax.annotate(f'stage {stage}', (step, 1),
+                                xycoords=('data', 'axes fraction'),
+                                fontsize='x-small', va='top', ha='left')
+        ax.set_xlabel(unit)
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
         ax.legend(fontsize='small')

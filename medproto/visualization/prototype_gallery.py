@@ -36,7 +36,7 @@ from .confusion import _names
 
 __all__ = [
     'GalleryMatch', 'PrototypeGallery', 'prototype_embeddings',
-    'build_prototype_gallery', 'gallery_dataset_cfg'
+    'build_prototype_gallery', 'gallery_dataset_cfg', 'stratified_indices'
 ]
 
 RANK_BY = ('image', 'patch')
@@ -445,6 +445,39 @@ def _merge(old: Tensor, new: Tensor, top: Tensor) -> Tensor:
     if both.dim() == 4:
         top = top[..., None].expand(*top.shape, both.size(-1))
     return both.gather(2, top)
+
+
+def stratified_indices(labels: Sequence[int], limit: int) -> List[int]:
+    """At most ``limit`` dataset indices spread over every class.
+
+    Classes take turns (round robin, in label order); within a class the
+    chosen samples are evenly spaced over its indices, so a folder dataset
+    sorted by class is not cut after its first classes.
+
+    Args:
+        labels (Sequence[int]): The class of every sample.
+        limit (int): How many indices to return (>= 1).
+
+    Returns:
+        list[int]: Sorted indices, ``min(limit, len(labels))`` of them.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f'limit must be an int >= 1, got {limit!r}.')
+    by_class: Dict[int, List[int]] = {}
+    for index, label in enumerate(labels):
+        by_class.setdefault(int(label), []).append(index)
+    quota = {c: 0 for c in by_class}
+    left = min(limit, len(labels))
+    while left:
+        for c in sorted(by_class):
+            if left and quota[c] < len(by_class[c]):
+                quota[c] += 1
+                left -= 1
+    chosen = []
+    for c, members in by_class.items():
+        n = quota[c]
+        chosen += [members[int(i * len(members) / n)] for i in range(n)]
+    return sorted(chosen)
 
 
 def _truncate(batch: dict, limit: Optional[int]) -> dict:

@@ -9,7 +9,7 @@ from mmengine.logging import MMLogger
 
 from medproto.utils.console import (ConsoleFilter, console_handlers,
                                     kd_configs_for_teacher,
-                                    silence_expected_warnings, test_summary)
+                                    silence_expected_warnings, eval_summary)
 
 DUMPS = [
     '\n' + '-' * 60 + '\nSystem environment:\n    sys.platform: linux',
@@ -81,7 +81,7 @@ def test_kd_configs_that_take_a_teacher_are_found():
 
 
 def test_test_summary_lists_metrics_and_pictures():
-    text = test_summary(dict(Dice=12.345, IoU=6.5), 'c.py', 'best.pth',
+    text = eval_summary(dict(Dice=12.345, IoU=6.5), 'c.py', 'best.pth',
                         'wd/log', show_dir='vis')
     assert 'Dice 12.35, IoU 6.50' in text
     assert 'pictures: vis' in text and 'full log: wd/log' in text

@@ -296,3 +296,16 @@ def test_tool_one_line_errors(tmp_path, capsys):
                    ' gallery needs a MultiPrototypeHead (model.head.type='
                    "'MultiPrototypeHead').")
     assert not (tmp_path / 'g.png').exists()
+
+
+def test_stratified_indices_cover_every_class():
+    from medproto.visualization.prototype_gallery import stratified_indices
+    labels = [0] * 10 + [1] * 5 + [2] * 3  # a class-sorted folder
+    chosen = stratified_indices(labels, 6)
+    assert len(chosen) == 6 and chosen == sorted(set(chosen))
+    assert sorted({labels[i] for i in chosen}) == [0, 1, 2]
+    assert [labels[i] for i in chosen].count(2) == 2
+    # more than there are: all of them
+    assert stratified_indices(labels, 50) == list(range(18))
+    # the old behaviour (first N in order) would have seen class 0 only
+    assert {labels[i] for i in range(6)} == {0}

@@ -32,6 +32,8 @@ from medproto.utils.cli import (ConfigError, _dataset_roots,  # noqa: E402
                                 friendly_errors, load_config)
 from medproto.utils.model_loading import (  # noqa: E402
     build_model_from_config, load_weights, unwrap_student)
+from medproto.visualization.prototype_gallery import \
+    stratified_indices  # noqa: E402
 from medproto.visualization import (  # noqa: E402
     PrototypeGallery, build_prototype_gallery, gallery_dataset_cfg,
     plot_prototype_gallery)
@@ -113,6 +115,15 @@ def main(argv: Optional[List[str]] = None) -> PrototypeGallery:
 
         init_default_scope(cfg.get('default_scope', 'mmpretrain'))
         dataset = DATASETS.build(dataset_cfg)
+        class_names = (getattr(dataset, 'metainfo', None) or {}).get(
+            'classes')
+        subset = None
+        if args.max_images is not None and args.max_images < len(dataset) \
+                and hasattr(dataset, 'get_gt_labels'):
+            # every class, not the first ones of a class-sorted folder
+            subset = stratified_indices(
+                [int(x) for x in dataset.get_gt_labels()], args.max_images)
+            dataset = torch.utils.data.Subset(dataset, subset)
         try:
             gallery = build_prototype_gallery(
                 model,
@@ -120,13 +131,16 @@ def main(argv: Optional[List[str]] = None) -> PrototypeGallery:
                 topk=args.topk,
                 rank_by=args.rank_by,
                 same_class=args.same_class,
-                max_samples=args.max_images,
+                max_samples=None if subset is not None else args.max_images,
+                class_names=class_names,
                 batch_size=args.batch_size,
                 num_workers=args.num_workers)
         except ValueError as err:
             raise ConfigError(str(err)) from err
         gallery.extra.update(
             config=args.config, checkpoint=args.checkpoint, split=args.split)
+        if subset is not None:  # match indices are positions in this list
+            gallery.extra['dataset_indices'] = subset
 
         out_dir = osp.dirname(osp.abspath(args.out))
         os.makedirs(out_dir, exist_ok=True)
