@@ -35,7 +35,9 @@ ROWS = [('EfficientNet-Lite0 U-Net (pretrained teacher)', 'lite0_teacher'),
         ('MAUNet + pixel KD + L2 from the pretrained teacher (no curriculum)',
          'maunet_kd_lite0_outputs'),
         ('MAUNet + imitation stage only from the pretrained teacher',
-         'maunet_kd_lite0_imitation')]
+         'maunet_kd_lite0_imitation'),
+        ('MAUNet + curriculum KD from the pretrained teacher, teacher-output '
+         'cache (K = 8)', 'maunet_kd_lite0_cached')]
 BASELINE = 'maunet'
 # (name, counts file suffix, bootstrap block): CVC-ClinicDB's 612 frames
 # come from 29 videos, about 21 consecutive frames each.

@@ -16,7 +16,9 @@
 # and tests the two term ablations from the pretrained teacher at those
 # seeds: maunet_kd_lite0_outputs_kvasir.py (pixel KD + L2, no curriculum) and
 # maunet_kd_lite0_imitation_kvasir.py (the imitation stage for the whole
-# run, no preference stage).
+# run, no preference stage). CACHE_SEEDS="42" builds the pretrained
+# teacher's output cache (K = 8 views, work_dirs/teacher_cache/lite0_kvasir_k8)
+# and trains maunet_kd_lite0_cached_kvasir.py from it at those seeds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ITERS=${ITERS:-1500}
@@ -34,13 +36,18 @@ train() {  # name config seed [extra cfg-options]
     default_hooks.checkpoint.interval=$((ITERS / 3)) randomness.seed="$seed" "$@"
   touch "$ROOT/$name/done"
 }
-test_run() {  # name kvasir_config cvc_config
+test_run() {  # name kvasir_config [cvc_config]
   local ckpt="$ROOT/$1/iter_$ITERS.pth"
   [ -f "$ROOT/$1/counts_kvasir.csv" ] || python tools/test.py "$2" "$ckpt" \
     --work-dir "$ROOT/$1/test_kvasir" \
     --cfg-options test_evaluator.counts_file="$ROOT/$1/counts_kvasir.csv"
-  [ -f "$ROOT/$1/counts_cvc.csv" ] || python tools/test.py "$3" "$ckpt" \
-    --work-dir "$ROOT/$1/test_cvc" --cfg-options \
+  # without a cross-dataset config, the Kvasir config on CVC-ClinicDB
+  local cvc=("$2" test_dataloader.dataset.type=CVCClinicDBDataset
+             test_dataloader.dataset.data_prefix=None
+             test_dataloader.dataset.split=all)
+  [ $# -ge 3 ] && cvc=("$3")
+  [ -f "$ROOT/$1/counts_cvc.csv" ] || python tools/test.py "${cvc[0]}" \
+    "$ckpt" --work-dir "$ROOT/$1/test_cvc" --cfg-options "${cvc[@]:1}" \
     test_dataloader.dataset.data_root="$CVC" \
     test_evaluator.counts_file="$ROOT/$1/counts_cvc.csv"
 }
@@ -71,7 +78,16 @@ for s in ${ABLATION_SEEDS:-}; do
       configs/maunet/maunet_kd_lite0_${terms}_kvasir.py "$s" \
       model.teacher_ckpt="$ROOT/lite0_teacher_s$T/iter_$ITERS.pth"
     test_run maunet_kd_lite0_${terms}_s$s \
-      configs/maunet/maunet_kd_lite0_${terms}_kvasir.py \
-      configs/cross_dataset/maunet_kd_lite0_${terms}_kvasir_on_cvc.py
+      configs/maunet/maunet_kd_lite0_${terms}_kvasir.py
   done
+done
+for s in ${CACHE_SEEDS:-}; do
+  cache=work_dirs/teacher_cache/lite0_kvasir_k8
+  [ -d "$cache" ] || python tools/misc/build_teacher_cache.py \
+    configs/maunet/maunet_kd_lite0_cached_kvasir.py \
+    "$ROOT/lite0_teacher_s$T/iter_$ITERS.pth" --num-views 8 --out "$cache"
+  train maunet_kd_lite0_cached_s$s configs/maunet/maunet_kd_lite0_cached_kvasir.py \
+    "$s" model.teacher_ckpt="$ROOT/lite0_teacher_s$T/iter_$ITERS.pth" \
+    model.teacher_cache="$cache"
+  test_run maunet_kd_lite0_cached_s$s configs/maunet/maunet_kd_lite0_kvasir.py
 done
