@@ -89,8 +89,12 @@ def test_a_method_config_places_its_own_terms(name):
     path = osp.join(CONFIG_DIR, name)
     text = open(path, encoding='utf-8').read()
     for method in methods:
-        assert f'loss_{method}=_base_.{method}_loss' in text, name
-    assert len(base_files(path)) == 1  # the pair base only
+        # placed as is, or completed for the teacher in this file
+        assert (f'loss_{method}=_base_.{method}_loss' in text
+                or f'loss_{method}=dict(_base_.{method}_loss' in text), name
+    bases = base_files(path)
+    # the pair base, and at most flat fragments (no bases of their own)
+    assert 1 <= len(bases) and all(not base_files(b) for b in bases[1:])
     model = Config.fromfile(path).model
     assert list(model.distill_losses) == [f'loss_{m}' for m in methods]
     assert ('hint' in model.get('connectors', {})) == ('fitnet' in methods)

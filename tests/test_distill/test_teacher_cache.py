@@ -126,10 +126,14 @@ def test_cache_holds_the_live_teachers_outputs_on_every_view(built):
             assert stored.dtype == np.float16
             assert stored.shape == tuple(value.shape)
             assert cache.shapes[name] == tuple(value.shape[1:])
-            # float16 keeps 11 significant bits: relative error <= 2**-11
+            # float16 keeps 11 significant bits: relative error <= 2**-11;
+            # atol, at the tensor's scale: the teacher's float32 outputs move
+            # with the batch it ran on (builder: a batch of views, here one)
             np.testing.assert_allclose(stored.astype(np.float32),
                                        value.numpy(), rtol=2**-10,
-                                       atol=1e-6, err_msg=name)
+                                       atol=2**-10 * float(
+                                           value.abs().max()),
+                                       err_msg=name)
 
 
 def test_training_draws_the_views_the_builder_stored(built):
@@ -184,7 +188,9 @@ def test_any_teacher_and_recorders_are_cached_exactly(tmp_path, teacher):
     for name, value in outputs.items():
         np.testing.assert_allclose(
             cache.read(name, *index).astype(np.float32), value.numpy(),
-            rtol=2**-10, atol=1e-6, err_msg=name)
+            # float16 rounding (rtol), and float32 convolutions whose last
+            # digits depend on the batch the teacher saw (atol)
+            rtol=2**-10, atol=1e-4, err_msg=name)
     # the cached distiller of this config builds and accepts the cache
     build(dict(cfg.model, teacher_cache=out)).check_teacher_cache_data(
         dataset_fingerprint(cfg.train_dataloader.dataset, dataset))
