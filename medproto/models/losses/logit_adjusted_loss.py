@@ -9,7 +9,6 @@ from .class_priors import (check_class_counts, check_number, check_reduction,
                            check_scores, labels_to_targets, log_prior,
                            soft_cross_entropy)
 
-_OWNER = 'LogitAdjustedCrossEntropyLoss'
 
 
 @MODELS.register_module()
@@ -45,11 +44,11 @@ class LogitAdjustedCrossEntropyLoss(nn.Module):
                  reduction: str = 'mean',
                  loss_weight: float = 1.0) -> None:
         super().__init__()
-        counts = check_class_counts(class_counts, _OWNER)
-        self.tau = check_number(tau, 'tau', _OWNER)
-        check_reduction(reduction, _OWNER)
+        counts = check_class_counts(class_counts, type(self).__name__)
+        self.tau = check_number(tau, 'tau', type(self).__name__)
+        check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
-        self.loss_weight = check_number(loss_weight, 'loss_weight', _OWNER)
+        self.loss_weight = check_number(loss_weight, 'loss_weight', type(self).__name__)
         # Derived from the config, so kept out of checkpoints.
         self.register_buffer('log_prior', log_prior(counts), persistent=False)
 
@@ -77,9 +76,9 @@ class LogitAdjustedCrossEntropyLoss(nn.Module):
         Returns:
             Tensor: A scalar, or shape (N,) for reduction ``'none'``.
         """
-        check_reduction(reduction_override, _OWNER, allow_none=True)
-        check_scores(cls_score, self.num_classes, _OWNER)
-        target = labels_to_targets(label, self.num_classes, _OWNER)
+        check_reduction(reduction_override, type(self).__name__, allow_none=True)
+        check_scores(cls_score, self.num_classes, type(self).__name__)
+        target = labels_to_targets(label, self.num_classes, type(self).__name__)
         logits = cls_score + self.tau * self.log_prior.to(cls_score)
         loss = soft_cross_entropy(
             logits, target.to(cls_score),
