@@ -3,6 +3,7 @@ from .at_loss import ATLoss  # noqa: F401
 from .base_distill_loss import BaseDistillLoss  # noqa: F401
 from .binary_kd_loss import BinaryKDLoss  # noqa: F401
 from .crd_loss import CRDLoss  # noqa: F401
+from .dice_kd_loss import DiceKDLoss  # noqa: F401
 from .dkd_loss import DKDLoss  # noqa: F401
 from .feature_align_loss import FeatureAlignLoss  # noqa: F401
 from .fitnet_loss import FitNetLoss  # noqa: F401
