@@ -32,9 +32,8 @@ import medproto  # noqa: E402,F401  (installs the compat layer first)
 import mmengine  # noqa: E402
 import numpy as np  # noqa: E402
 
-from medproto.evaluation.functional import (SPLIT_BY,  # noqa: E402
-                                            BootstrapResult,
-                                            paired_bootstrap, split_classes)
+from medproto.evaluation.functional import (  # noqa: E402
+    SPLIT_BY, format_bootstrap_table, paired_bootstrap, split_classes)
 from medproto.utils.ablation import (find_checkpoint,  # noqa: E402
                                      predictions_path)
 from medproto.utils.ablation_grid import (load_grid,  # noqa: E402
@@ -195,23 +194,6 @@ def grid_dumps(grid_file: str, label: str, work_root: str,
     return dumps, runs[0].config
 
 
-def format_table(results: Dict[str, BootstrapResult], names: Sequence[str],
-                 level: float) -> str:
-    """One line per metric: means, difference, interval, verdict."""
-    a, b = names
-    pct = f'{100 * level:g}% interval'
-    head = f'{"metric":<14}{a[:16]:>17}{b[:16]:>17}{"A - B":>9}  {pct:<18}' \
-           f'verdict'
-    lines = [head, '-' * len(head)]
-    for key, res in results.items():
-        verdict = res.verdict.replace('A ahead', f'{a} ahead').replace(
-            'B ahead', f'{b} ahead')
-        lines.append(f'{key:<14}{res.mean_a:>17.2f}{res.mean_b:>17.2f}'
-                     f'{res.diff:>+9.2f}  [{res.low:+.2f}, {res.high:+.2f}]'
-                     f'{"":<2}{verdict}')
-    return '\n'.join(lines)
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     with friendly_errors(args.debug):
@@ -272,7 +254,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'A = {names[0]} ({len(files_a)} run(s)), B = {names[1]} '
               f'({len(files_b)} run(s)); {labels.size} images, '
               f'{args.num_resamples} paired resamples ({seeds_how}); {rule}')
-        print(format_table(results, names, args.level))
+        print(format_bootstrap_table(results, names, args.level))
         if args.json:
             payload = dict(names=list(names), files_a=files_a,
                            files_b=files_b, level=args.level,

@@ -23,13 +23,12 @@ from typing import List, Optional
 
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 import medproto  # noqa: E402,F401
 import numpy as np  # noqa: E402
-from compare_runs import format_table  # noqa: E402
 
-from medproto.evaluation.functional import seg_bootstrap  # noqa: E402
+from medproto.evaluation.functional import (  # noqa: E402
+    format_bootstrap_table, seg_bootstrap)
 from medproto.utils.cli import (ConfigError, add_debug_arg,  # noqa: E402
                                 friendly_errors)
 
@@ -83,7 +82,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                 args.level, args.block, rng_seed=args.seed)
         print(f'{len(names)} images, {len(args.a)} / {len(args.b)} seeds, '
               f'{args.num_resamples} resamples, blocks of {args.block}')
-        print(format_table(results, args.names, args.level))
+        print(format_bootstrap_table(results, args.names, args.level))
     return 0
 
 

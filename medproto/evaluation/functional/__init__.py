@@ -3,12 +3,13 @@ from .binary_seg import (BinaryConfusion, binary_confusion,
                          binary_ground_truth, binary_prediction,
                          check_binary_options, foreground_probability,
                          get_pixel_data)
+from .bootstrap import (BootstrapResult, block_draws,
+                        format_bootstrap_table, paired_seed_bootstrap,
+                        seed_mean)
 from .classification import (GROUP_NAMES, SPLIT_BY, confusion_matrix,
                              one_vs_rest_auc, split_classes)
-from .paired_bootstrap import (RECALL_METRICS, BootstrapResult,
-                               paired_bootstrap, recall_metrics)
-from .seg_bootstrap import (SEG_METRICS, block_draws, seg_bootstrap,
-                            seg_metrics)
+from .paired_bootstrap import RECALL_METRICS, paired_bootstrap, recall_metrics
+from .seg_bootstrap import SEG_METRICS, seg_bootstrap, seg_metrics
 
 __all__ = [
     'BinaryConfusion', 'binary_confusion', 'binary_ground_truth',
@@ -16,5 +17,6 @@ __all__ = [
     'get_pixel_data', 'GROUP_NAMES', 'SPLIT_BY', 'confusion_matrix',
     'one_vs_rest_auc', 'split_classes', 'RECALL_METRICS', 'BootstrapResult',
     'paired_bootstrap', 'recall_metrics', 'SEG_METRICS', 'block_draws',
-    'seg_bootstrap', 'seg_metrics'
+    'seg_bootstrap', 'seg_metrics', 'format_bootstrap_table',
+    'paired_seed_bootstrap', 'seed_mean'
 ]

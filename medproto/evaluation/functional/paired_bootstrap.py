@@ -8,51 +8,21 @@ optionally, the seeds of each model with replacement (a two-level bootstrap:
 run-to-run and image-to-image variation). The metric of a resample is the
 mean over its drawn seeds of the metric on its drawn images; the interval is
 the percentile interval of the differences A - B (Efron & Tibshirani, "An
-Introduction to the Bootstrap", 1993, ch. 13).
+Introduction to the Bootstrap", 1993, ch. 13). The resampling is the shared
+:func:`~.bootstrap.paired_seed_bootstrap`; this module gives it the recall
+metrics of a classifier's predicted labels.
 """
-from dataclasses import dataclass
 from typing import Dict, Optional
 
 import numpy as np
+
+from .bootstrap import BootstrapResult, paired_seed_bootstrap
 
 __all__ = ['RECALL_METRICS', 'BootstrapResult', 'recall_metrics',
            'paired_bootstrap']
 
 RECALL_METRICS = ('top1', 'mean_recall', 'many_recall', 'medium_recall',
                   'few_recall')
-
-
-@dataclass
-class BootstrapResult:
-    """One metric of a paired bootstrap (percentages).
-
-    Args:
-        metric (str): Metric name.
-        mean_a (float): Mean over A's seeds on all images.
-        mean_b (float): Mean over B's seeds on all images.
-        diff (float): ``mean_a - mean_b``.
-        low (float): Lower end of the interval of the difference.
-        high (float): Upper end.
-        samples (np.ndarray): The resampled differences, shape (B,) (NaN
-            where a resample had no image of the metric's classes).
-    """
-    metric: str
-    mean_a: float
-    mean_b: float
-    diff: float
-    low: float
-    high: float
-    samples: np.ndarray
-
-    @property
-    def verdict(self) -> str:
-        """``'A ahead'`` / ``'B ahead'`` when the interval excludes 0,
-        else ``'tie'``."""
-        if self.low > 0:
-            return 'A ahead'
-        if self.high < 0:
-            return 'B ahead'
-        return 'tie'
 
 
 def recall_metrics(labels: np.ndarray,
@@ -108,13 +78,6 @@ def _nanmean_rows(values: np.ndarray) -> np.ndarray:
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def _counts(draws: np.ndarray, size: int) -> np.ndarray:
-    """Index draws (R, k) -> how often each index was drawn, (R, size)."""
-    counts = np.zeros((draws.shape[0], size))
-    np.add.at(counts, (np.arange(draws.shape[0])[:, None], draws), 1)
-    return counts
-
-
 def paired_bootstrap(labels: np.ndarray,
                      preds_a: np.ndarray,
                      preds_b: np.ndarray,
@@ -163,61 +126,14 @@ def paired_bootstrap(labels: np.ndarray,
         raise ValueError(f'paired_bootstrap: predictions must cover the same '
                          f'{num} images, got {preds_a.shape[1]} (A) and '
                          f'{preds_b.shape[1]} (B)')
-    if not 0 < level < 1:
-        raise ValueError(f'paired_bootstrap: level must be in (0, 1), got '
-                         f'{level!r}')
-    if pair_seeds and len(preds_a) != len(preds_b):
-        raise ValueError('paired_bootstrap: pair_seeds needs as many seeds '
-                         f'for A ({len(preds_a)}) as for B ({len(preds_b)})')
-    rng = np.random.default_rng(rng_seed)
-    if image_draws is None:
-        image_draws = rng.integers(0, num, size=(num_resamples, num))
-    resamples = image_draws.shape[0]
-    weights = _counts(image_draws, num)
-    if seed_draws_a is None:
-        seed_draws_a = _draw_seeds(rng, resamples, len(preds_a),
-                                   resample_seeds)
-    if seed_draws_b is None:
-        seed_draws_b = seed_draws_a if pair_seeds else _draw_seeds(
-            rng, resamples, len(preds_b), resample_seeds)
-    boot_a = _seed_mean(labels, preds_a, num_classes, groups, weights,
-                        _counts(seed_draws_a, len(preds_a)))
-    boot_b = _seed_mean(labels, preds_b, num_classes, groups, weights,
-                        _counts(seed_draws_b, len(preds_b)))
-    full_a = _seed_mean(labels, preds_a, num_classes, groups, None,
-                        np.ones((1, len(preds_a))))
-    full_b = _seed_mean(labels, preds_b, num_classes, groups, None,
-                        np.ones((1, len(preds_b))))
-    tail = 100 * (1 - level) / 2
-    results = {}
-    for key in boot_a:
-        samples = boot_a[key] - boot_b[key]
-        low, high = (np.nanpercentile(samples, [tail, 100 - tail])
-                     if not np.isnan(samples).all() else (np.nan, np.nan))
-        results[key] = BootstrapResult(
-            key, float(full_a[key][0]), float(full_b[key][0]),
-            float(full_a[key][0] - full_b[key][0]), float(low), float(high),
-            samples)
-    return results
 
+    def metric(preds: np.ndarray,
+               weights: Optional[np.ndarray]) -> Dict[str, np.ndarray]:
+        return recall_metrics(labels, preds, num_classes, groups, weights)
 
-def _draw_seeds(rng: np.random.Generator, resamples: int, num_seeds: int,
-                resample: bool) -> np.ndarray:
-    """Seed indices (R, S): drawn with replacement, or all seeds."""
-    if resample:
-        return rng.integers(0, num_seeds, size=(resamples, num_seeds))
-    return np.tile(np.arange(num_seeds), (resamples, 1))
-
-
-def _seed_mean(labels: np.ndarray, preds: np.ndarray, num_classes: int,
-               groups: Dict[str, np.ndarray], weights: Optional[np.ndarray],
-               seed_counts: np.ndarray) -> Dict[str, np.ndarray]:
-    """Per resample, the mean over the drawn seeds (``seed_counts`` (R, S))
-    of each metric on the drawn images."""
-    per_seed = [recall_metrics(labels, row, num_classes, groups, weights)
-                for row in preds]
-    share = seed_counts / seed_counts.sum(1, keepdims=True)
-    return {key: sum(share[:, s] * per_seed[s][key]
-                     for s in range(len(preds)))
-            for key in per_seed[0]}
-
+    return paired_seed_bootstrap(
+        preds_a, preds_b, metric, num, num_resamples=num_resamples,
+        level=level, resample_seeds=resample_seeds, pair_seeds=pair_seeds,
+        rng_seed=rng_seed, image_draws=image_draws,
+        seed_draws_a=seed_draws_a, seed_draws_b=seed_draws_b,
+        owner='paired_bootstrap')

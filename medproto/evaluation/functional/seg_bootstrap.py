@@ -7,13 +7,15 @@ design (images drawn with replacement, the same draw for both models;
 each model's seeds drawn with replacement), on per-image confusion counts
 (``BinarySegMetric(counts_file=...)``). Frames of one video are correlated,
 so the images can be drawn in blocks of consecutive frames (a moving-block
-bootstrap, Kuensch, Ann. Statist. 1989) instead of one by one.
+bootstrap, Kuensch, Ann. Statist. 1989) instead of one by one. The
+resampling is the shared :func:`~.bootstrap.paired_seed_bootstrap`; this
+module gives it the Dice of a model's per-image counts.
 """
 from typing import Dict, Optional
 
 import numpy as np
 
-from .paired_bootstrap import BootstrapResult, _counts, _draw_seeds
+from .bootstrap import BootstrapResult, block_draws, paired_seed_bootstrap
 
 __all__ = ['SEG_METRICS', 'seg_metrics', 'block_draws', 'seg_bootstrap']
 
@@ -46,19 +48,6 @@ def seg_metrics(counts: np.ndarray,
                           out=np.ones_like(img_denom), where=img_denom > 0)
     mean_image = (weights @ per_image) / weights.sum(1)
     return dict(Dice=100 * dice, mDice_per_image=100 * mean_image)
-
-
-def block_draws(rng: np.random.Generator, resamples: int, num: int,
-                block: int) -> np.ndarray:
-    """Image indices (R, N) drawn in blocks of ``block`` consecutive
-    images (circular), ``ceil(N / block)`` blocks per resample, cut to N;
-    ``block=1`` is the ordinary bootstrap."""
-    if block < 1:
-        raise ValueError(f'block must be >= 1, got {block!r}')
-    num_blocks = -(-num // block)
-    starts = rng.integers(0, num, size=(resamples, num_blocks))
-    index = (starts[:, :, None] + np.arange(block)) % num
-    return index.reshape(resamples, -1)[:, :num]
 
 
 def seg_bootstrap(counts_a: np.ndarray,
@@ -94,37 +83,8 @@ def seg_bootstrap(counts_a: np.ndarray,
         raise ValueError('seg_bootstrap: counts must be (seeds, N, 4) with '
                          f'the same N for A and B, got {counts_a.shape} and '
                          f'{counts_b.shape}')
-    if not 0 < level < 1:
-        raise ValueError(f'seg_bootstrap: level must be in (0, 1), got '
-                         f'{level!r}')
-    rng = np.random.default_rng(rng_seed)
-    num = counts_a.shape[1]
-    weights = _counts(block_draws(rng, num_resamples, num, block), num)
-
-    def seed_mean(counts: np.ndarray, w: Optional[np.ndarray],
-                  draws: np.ndarray) -> Dict[str, np.ndarray]:
-        share = _counts(draws, len(counts))
-        share = share / share.sum(1, keepdims=True)
-        per_seed = [seg_metrics(c, w) for c in counts]
-        return {key: sum(share[:, s] * per_seed[s][key]
-                         for s in range(len(counts)))
-                for key in SEG_METRICS}
-
-    boot_a = seed_mean(counts_a, weights, _draw_seeds(
-        rng, num_resamples, len(counts_a), resample_seeds))
-    boot_b = seed_mean(counts_b, weights, _draw_seeds(
-        rng, num_resamples, len(counts_b), resample_seeds))
-    full_a = {k: np.mean([seg_metrics(c)[k][0] for c in counts_a])
-              for k in SEG_METRICS}
-    full_b = {k: np.mean([seg_metrics(c)[k][0] for c in counts_b])
-              for k in SEG_METRICS}
-    tail = 100 * (1 - level) / 2
-    results = {}
-    for key in SEG_METRICS:
-        samples = boot_a[key] - boot_b[key]
-        low, high = np.percentile(samples, [tail, 100 - tail])
-        results[key] = BootstrapResult(key, float(full_a[key]),
-                                       float(full_b[key]),
-                                       float(full_a[key] - full_b[key]),
-                                       float(low), float(high), samples)
-    return results
+    return paired_seed_bootstrap(
+        counts_a, counts_b, seg_metrics, counts_a.shape[1],
+        num_resamples=num_resamples, level=level, block=block,
+        resample_seeds=resample_seeds, rng_seed=rng_seed,
+        owner='seg_bootstrap')
