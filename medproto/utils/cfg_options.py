@@ -2,7 +2,7 @@
 """Check ``--cfg-options`` keys against a config before anything is built."""
 import difflib
 import inspect
-from typing import Any, List, Mapping, Sequence
+from typing import Any, Callable, List, Mapping, Optional, Sequence
 
 from mmengine.config import Config
 
@@ -81,7 +81,10 @@ def _leaves_with(node: Any, value: Any, prefix: str = '') -> List[str]:
     return found
 
 
-def check_cfg_options(cfg: Config, options: Mapping[str, Any]) -> List[str]:
+def check_cfg_options(cfg: Config,
+                      options: Mapping[str, Any],
+                      warn: Optional[Callable[[str], None]] = None
+                      ) -> List[str]:
     """Check ``--cfg-options`` keys before they are merged into ``cfg``.
 
     A key must follow the config's nesting; a missing key with a close
@@ -91,10 +94,15 @@ def check_cfg_options(cfg: Config, options: Mapping[str, Any]) -> List[str]:
     top-level key that the runner does not read (e.g. ``max_iters``) is a
     variable the config file already used when it was read; overriding it
     changes nothing else, and a warning names the keys that hold its value.
+    The warnings of all options come first (passed to ``warn`` as they are
+    found), then the first misspelt key raises: a user sees everything that
+    is wrong with the command line in one try.
 
     Args:
         cfg (Config): The config, before the options are merged.
         options (Mapping): ``--cfg-options`` as parsed by ``DictAction``.
+        warn (Callable[[str], None], optional): Called with each warning
+            before any error is raised. Defaults to None.
 
     Returns:
         list[str]: Warnings, one line each.
@@ -102,21 +110,28 @@ def check_cfg_options(cfg: Config, options: Mapping[str, Any]) -> List[str]:
     Raises:
         ConfigError: For a misspelt or misplaced key.
     """
-    warnings = []
-    runner_keys = _runner_keys()
+    warnings = [_variable_warning(cfg, key) for key in options]
+    warnings = [w for w in warnings if w is not None]
+    for warning in warnings:
+        if warn is not None:
+            warn(warning)
     for key in options:
         _check_key(cfg, key)
-        if '.' in key or key not in cfg or key in runner_keys:
-            continue
-        old = cfg[key]
-        users = _leaves_with(cfg._cfg_dict, old) if isinstance(
-            old, (int, float, str)) else []
-        # keys named like the variable first (train_cfg.max_iters)
-        users.sort(key=lambda u: u.rsplit('.', 1)[-1] != key)
-        hint = (f"; set the keys that used it instead, e.g. "
-                f"{' '.join(f'{u}=...' for u in users[:4])}" if users else '')
-        warnings.append(
-            f"--cfg-options {key}: '{key}' is a variable the config file "
+    return warnings
+
+
+def _variable_warning(cfg: Config, key: str) -> Optional[str]:
+    """The warning for a top-level variable ``key`` the file already used,
+    or None."""
+    if '.' in key or key not in cfg or key in _runner_keys():
+        return None
+    old = cfg[key]
+    users = _leaves_with(cfg._cfg_dict, old) if isinstance(
+        old, (int, float, str)) else []
+    # keys named like the variable first (train_cfg.max_iters)
+    users.sort(key=lambda u: u.rsplit('.', 1)[-1] != key)
+    hint = (f"; set the keys that used it instead, e.g. "
+            f"{' '.join(f'{u}=...' for u in users[:4])}" if users else '')
+    return (f"--cfg-options {key}: '{key}' is a variable the config file "
             f'already used when it was read ({key}={old!r}); changing it '
             f'changes no other setting{hint}')
-    return warnings

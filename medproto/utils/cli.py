@@ -91,6 +91,8 @@ def friendly_errors(debug: bool = False) -> Iterator[None]:
         while message is None and cause is not None:
             message = explain_exception(cause)
             cause = cause.__cause__ or cause.__context__
+        from .console import end_bar_line
+        end_bar_line()  # the error starts its own line, after the bar
         if message is None:
             raise
         print(f'error: {message}', file=sys.stderr)
@@ -288,8 +290,8 @@ def config_from_args(args,
     file_root = cfg.get('data_root', None)
     if args.cfg_options is not None:
         from .cfg_options import check_cfg_options
-        for warning in check_cfg_options(cfg, args.cfg_options):
-            print(f'warning: {warning}', file=sys.stderr)
+        check_cfg_options(cfg, args.cfg_options, warn=lambda warning: print(
+            f'warning: {warning}', file=sys.stderr))
         cfg.merge_from_dict(args.cfg_options)
         top_root = args.cfg_options.get('data_root', None)
         if top_root is not None:

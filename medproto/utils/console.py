@@ -25,7 +25,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Type
 
 __all__ = ['ConsoleFilter', 'quiet_runner_class', 'silence_expected_warnings',
            'build_runner', 'train_summary', 'eval_summary',
-           'kd_configs_for_teacher']
+           'kd_configs_for_teacher', 'end_bar_line']
 
 #: Log messages kept out of the console (they stay in the log file).
 FILE_ONLY_PATTERNS = (
@@ -186,6 +186,19 @@ def set_bar_active(active: bool) -> None:
 def bar_active() -> bool:
     """Whether a progress bar line is open on the terminal."""
     return _BAR_ACTIVE['tty']
+
+
+def end_bar_line() -> None:
+    """End an open progress bar line on the terminal and flush stdout, so
+    that a message printed next (e.g. the one-line error of a stopped run)
+    starts on its own line instead of running into the bar."""
+    if _BAR_ACTIVE['tty']:
+        sys.stdout.write('\n')
+        _BAR_ACTIVE['tty'] = False
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def _fmt(value) -> str:

@@ -116,7 +116,6 @@ def test_text_file_as_checkpoint(tmp_path, tool):
     assert f'{notes} is not a checkpoint' in _error_line(out)
 
 
-@pytest.mark.xfail(strict=True, reason='#17: the misspelt-key error ends the run before the used-variable warning is printed')
 def test_cfg_options_are_checked_first(tmp_path, tool):
     out = tool('train.py', SEG, '--work-dir', str(tmp_path), '--cfg-options',
                'max_iters=2', 'default_hooks.checkpoint.intervall=1',
@@ -172,7 +171,6 @@ def test_bad_data_is_found_up_front(tmp_path, tool, what, message):
     assert not osp.exists(tmp_path / 'w' / 'iter_2.pth')
 
 
-@pytest.mark.xfail(strict=True, reason='#17/#18: the one-line data error is wrapped by the console, the mask path is split')
 def test_bad_data_without_the_check_is_one_line(tmp_path, tool):
     data, path = _bad_copy(tmp_path, 'size')
     out = tool('train.py', SEG, '--work-dir', str(tmp_path / 'w'),

@@ -47,3 +47,14 @@ def test_a_used_top_level_variable_is_reported(cfg):
     assert 'max_iters' in warnings[0] and 'already used' in warnings[0]
     assert 'train_cfg.max_iters=...' in warnings[0]
     assert 'param_scheduler.0.T_max=...' in warnings[0]
+
+
+def test_warnings_come_before_the_error(cfg):
+    """Every warning reaches ``warn`` before a misspelt key raises, and
+    options in any order give the same."""
+    for opts in ({'max_iters': 2, 'train_cfg.max_iter': 2},
+                 {'train_cfg.max_iter': 2, 'max_iters': 2}):
+        seen = []
+        with pytest.raises(ConfigError, match="did you mean"):
+            check_cfg_options(cfg, opts, warn=seen.append)
+        assert len(seen) == 1 and "'max_iters' is a variable" in seen[0]

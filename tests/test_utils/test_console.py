@@ -85,3 +85,20 @@ def test_test_summary_lists_metrics_and_pictures():
                         'wd/log', show_dir='vis')
     assert 'Dice 12.35, IoU 6.50' in text
     assert 'pictures: vis' in text and 'full log: wd/log' in text
+
+
+def test_an_error_after_an_open_bar_starts_its_own_line(capsys):
+    """On a terminal the bar line has no newline; a one-line error printed
+    by friendly_errors must not run into it."""
+    import pytest
+
+    from medproto.utils.cli import ConfigError, friendly_errors
+    from medproto.utils.console import bar_active, set_bar_active
+    set_bar_active(True)
+    with pytest.raises(SystemExit):
+        with friendly_errors():
+            print('\rtrain [####....]  2/4', end='')
+            raise ConfigError('x.png: mask is 40x30 (WxH)')
+    out = capsys.readouterr()
+    assert out.out.endswith('2/4\n') and not bar_active()
+    assert out.err == 'error: x.png: mask is 40x30 (WxH)\n'

@@ -10,11 +10,13 @@ from mmseg.registry import TRANSFORMS
 
 #: How many bytes at the end of a file are searched for its end marker.
 _TAIL_BYTES = 64
-_END_MARKERS = {
-    '.jpg': b'\xff\xd9',
-    '.jpeg': b'\xff\xd9',
-    '.png': b'IEND',
-}
+#: (leading signature, end marker) of the formats checked for truncation;
+#: the format is read from the file's first bytes, not from its name (a
+#: PNG named ``.jpg`` is a PNG).
+_END_MARKERS = (
+    (b'\xff\xd8', b'\xff\xd9'),  # JPEG: SOI ... EOI
+    (b'\x89PNG\r\n\x1a\n', b'IEND'),  # PNG: signature ... IEND chunk
+)
 
 
 def read_image_checked(path: str,
@@ -42,7 +44,8 @@ def read_image_checked(path: str,
         data = fileio.get(path, backend_args=backend_args)
     except OSError as err:
         raise OSError(f'cannot read image file {path!r}: {err}') from err
-    marker = _END_MARKERS.get('.' + path.rsplit('.', 1)[-1].lower())
+    marker = next((end for start, end in _END_MARKERS
+                   if data.startswith(start)), None)
     if marker is not None and marker not in data[-_TAIL_BYTES:]:
         raise OSError(f'image file {path!r} is truncated (its end marker '
                       f'{marker!r} is missing)')

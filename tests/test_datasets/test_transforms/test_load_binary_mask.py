@@ -109,6 +109,21 @@ def test_truncated_file_is_named(tmp_path, write_image, suffix):
         _load(path)
 
 
+def test_the_format_is_read_from_the_content_not_the_name(tmp_path):
+    """A whole PNG saved under a .jpg name is read (not refused as a
+    truncated JPEG); the same file cut in half is refused as truncated."""
+    from PIL import Image
+    path = tmp_path / 'png_inside.jpg'
+    mask = np.zeros((30, 40), np.uint8)
+    mask[5:20, 10:30] = 255
+    Image.fromarray(mask).save(path, 'PNG')
+    assert (read_image_checked(str(path)) == mask).all()
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+    with pytest.raises(OSError, match=r'png_inside\.jpg.*truncated'):
+        read_image_checked(str(path))
+
+
 def test_unreadable_and_missing_files_are_named(tmp_path):
     path = tmp_path / 'junk.bmp'
     path.write_bytes(b'not an image at all')
