@@ -1,7 +1,5 @@
 # Copyright (c) medproto contributors. All rights reserved.
 """Class-balanced loss (Cui et al., CVPR 2019) for mmpretrain heads."""
-from collections.abc import Iterable
-from numbers import Integral
 from typing import Optional, Sequence
 
 import torch
@@ -10,12 +8,16 @@ from mmpretrain.models.losses.utils import weight_reduce_loss
 from mmpretrain.registry import MODELS
 from torch import Tensor, nn
 
+from .class_priors import (check_class_counts, check_number, check_reduction,
+                           check_scores, labels_to_targets)
+
 _LOSS_TYPES = ('softmax', 'sigmoid', 'focal')
-_REDUCTIONS = ('none', 'mean', 'sum')
+_OWNER = 'ClassBalancedCrossEntropyLoss'
 
 
 def class_balanced_weights(class_counts: Sequence[int],
-                           beta: float) -> Tensor:
+                           beta: float,
+                           owner: str = 'class_balanced_weights') -> Tensor:
     """Per-class weights from the effective number of samples.
 
     With ``n_c`` training samples of class ``c`` the effective number is
@@ -30,19 +32,13 @@ def class_balanced_weights(class_counts: Sequence[int],
             (each >= 1), length C.
         beta (float): Hyper-parameter in ``[0, 1)``; the paper uses 0.9,
             0.99, 0.999 or 0.9999.
+        owner (str): Who asks, first word of a ``class_counts`` error.
+            Defaults to ``'class_balanced_weights'``.
 
     Returns:
         Tensor: float32 weights, shape (C,), summing to C.
     """
-    if isinstance(class_counts, Tensor):
-        class_counts = class_counts.tolist()
-    counts = list(class_counts) if isinstance(class_counts,
-                                              Iterable) else []
-    if not counts or isinstance(class_counts, str) or any(
-            isinstance(n, bool) or not isinstance(n, Integral) or n < 1
-            for n in counts):
-        raise ValueError('class_counts must be a non-empty list of ints >= 1 '
-                         f'(training samples per class), got {class_counts!r}')
+    counts = check_class_counts(class_counts, owner)
     if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not (
             0.0 <= beta < 1.0):
         raise ValueError(f'beta must be a float in [0, 1), got {beta!r}')
@@ -51,20 +47,6 @@ def class_balanced_weights(class_counts: Sequence[int],
     weights = 1.0 / effective_num
     weights = weights / weights.sum() * len(counts)
     return weights.float()
-
-
-def _labels_to_targets(label: Tensor, num_classes: int) -> Tensor:
-    """Hard labels (N,) or soft/one-hot labels (N, C) -> float (N, C)."""
-    if label.dim() == 2 and label.size(1) == num_classes:
-        return label.float()
-    label = label.reshape(-1)
-    if label.is_floating_point():
-        raise ValueError('label must be class indices (N,) or scores (N, C)'
-                         f', got a float tensor of shape {tuple(label.shape)}')
-    if label.numel() and (label.min() < 0 or label.max() >= num_classes):
-        raise ValueError(f'label values must be in [0, {num_classes}), got '
-                         f'[{int(label.min())}, {int(label.max())}]')
-    return F.one_hot(label.long(), num_classes).float()
 
 
 @MODELS.register_module()
@@ -112,25 +94,18 @@ class ClassBalancedCrossEntropyLoss(nn.Module):
                  loss_weight: float = 1.0) -> None:
         super().__init__()
         if loss_type not in _LOSS_TYPES:
-            raise ValueError(
-                f'loss_type must be one of {_LOSS_TYPES}, got {loss_type!r}')
-        if reduction not in _REDUCTIONS:
-            raise ValueError(
-                f'reduction must be one of {_REDUCTIONS}, got {reduction!r}')
-        if not isinstance(gamma, (int, float)) or gamma < 0:
-            raise ValueError(f'gamma must be a number >= 0, got {gamma!r}')
-        if not isinstance(loss_weight, (int, float)) or loss_weight < 0:
-            raise ValueError(
-                f'loss_weight must be a number >= 0, got {loss_weight!r}')
+            raise ValueError(f'{_OWNER}: loss_type must be one of '
+                             f'{_LOSS_TYPES}, got {loss_type!r}')
+        check_reduction(reduction, _OWNER)
         self.beta = beta
         self.loss_type = loss_type
-        self.gamma = float(gamma)
+        self.gamma = check_number(gamma, 'gamma', _OWNER)
         self.reduction = reduction
-        self.loss_weight = float(loss_weight)
+        self.loss_weight = check_number(loss_weight, 'loss_weight', _OWNER)
         # Derived from the config, so kept out of checkpoints.
         self.register_buffer(
             'class_weights',
-            class_balanced_weights(class_counts, beta),
+            class_balanced_weights(class_counts, beta, _OWNER),
             persistent=False)
 
     @property
@@ -171,15 +146,11 @@ class ClassBalancedCrossEntropyLoss(nn.Module):
         Returns:
             Tensor: The loss, a scalar or (N,) for reduction ``'none'``.
         """
-        if reduction_override not in (None, ) + _REDUCTIONS:
-            raise ValueError('reduction_override must be None or one of '
-                             f'{_REDUCTIONS}, got {reduction_override!r}')
+        check_reduction(reduction_override, _OWNER, allow_none=True)
         reduction = reduction_override or self.reduction
-        if cls_score.dim() != 2 or cls_score.size(1) != self.num_classes:
-            raise ValueError(
-                f'cls_score must be (N, {self.num_classes}) to match '
-                f'class_counts, got {tuple(cls_score.shape)}')
-        target = _labels_to_targets(label, self.num_classes).to(cls_score)
+        check_scores(cls_score, self.num_classes, _OWNER)
+        target = labels_to_targets(label, self.num_classes, _OWNER).to(
+            cls_score)
         sample_weight = target @ self.class_weights.to(cls_score)
         if weight is not None:
             sample_weight = sample_weight * weight.reshape(-1).to(cls_score)

@@ -1,6 +1,7 @@
 # Copyright (c) medproto contributors. All rights reserved.
-"""Shared pieces of the prior-corrected losses (logit adjustment, Balanced
-Softmax, LDAM): checked class counts and soft-label cross-entropy."""
+"""Shared pieces of the losses built from training class counts (logit
+adjustment, Balanced Softmax, LDAM, class-balanced CE): checked class counts,
+reductions, scores and labels, and soft-label cross-entropy."""
 from collections.abc import Iterable
 from numbers import Integral
 from typing import List, Optional, Sequence
