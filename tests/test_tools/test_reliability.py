@@ -82,7 +82,6 @@ def test_resume_skips_by_index_and_is_exact(tmp_path, tool, seg_run):
         assert os.stat(tmp_path / name).st_mode & 0o777 == 0o666 & ~umask
 
 
-@pytest.mark.xfail(strict=True, reason='#17: a resume at max_iters does not yet write the pending best checkpoint')
 def test_resume_at_the_end_finishes_the_last_validation(tmp_path, tool,
                                                         seg_run):
     """A kill during the last validation: iter_4.pth exists, no best file."""

@@ -3,8 +3,10 @@
 and finishes a validation a kill interrupted."""
 import copy
 import logging
+import os.path as osp
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
+from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.registry import LOOPS
 from mmengine.runner import IterBasedTrainLoop
@@ -40,7 +42,11 @@ class ResumableIterBasedTrainLoop(IterBasedTrainLoop):
       and the last) validates first: the checkpoint of that iteration is
       written before its validation, so a kill during the validation --
       including the last one -- would otherwise lose it and its
-      best-checkpoint bookkeeping.
+      best-checkpoint bookkeeping. A best checkpoint that the resumed
+      checkpoint records but that is not in this run's checkpoint folder
+      (its validation was killed, or the checkpoint was copied from
+      another work dir) is forgotten, so the next validation writes one
+      here (and mmengine does not delete a file of another work dir).
 
     Exactness of the model's own random draws is
     :class:`~medproto.engine.hooks.RngStateHook`'s part.
@@ -111,6 +117,8 @@ class ResumableIterBasedTrainLoop(IterBasedTrainLoop):
 
     def run(self) -> None:
         """Launch (or resume) training."""
+        if self._iter > 0:
+            self._check_best_record()
         self.runner.call_hook('before_train')
         self.runner.call_hook('before_train_epoch')
         self.dataloader_iterator = self._start_iterator()
@@ -128,6 +136,37 @@ class ResumableIterBasedTrainLoop(IterBasedTrainLoop):
         self.runner.call_hook('after_train_epoch')
         self.runner.call_hook('after_train')
         return self.runner.model
+
+    def _check_best_record(self) -> None:
+        """Keep a resumed ``best_ckpt`` record only where its file is in
+        this run's checkpoint folder (pointed at that file); forget it and
+        its score otherwise."""
+        info = self.runner.message_hub.runtime_info
+        folder = self._checkpoint_folder()
+        for key in [k for k in info if k.startswith('best_ckpt')]:
+            recorded = str(info[key])
+            here = osp.join(folder, osp.basename(recorded))
+            if osp.isfile(here):
+                info[key] = here
+                continue
+            info.pop(key)
+            info.pop('best_score' + key[len('best_ckpt'):], None)
+            print_log(f'the best checkpoint {recorded} recorded at iteration '
+                      f'{self._iter} is not in {folder}: the next validation '
+                      f'writes one there', logger='current')
+
+    def _checkpoint_folder(self) -> str:
+        """Where the ``CheckpointHook`` saves (as its ``before_train``
+        sets it: ``out_dir`` joined with the work dir's name, or the work
+        dir)."""
+        work_dir = self.runner.work_dir
+        for hook in self.runner.hooks:
+            if isinstance(hook, CheckpointHook):
+                out_dir = getattr(hook, 'out_dir', None)
+                if out_dir and out_dir != work_dir:
+                    return osp.join(out_dir,
+                                    osp.basename(work_dir.rstrip(osp.sep)))
+        return work_dir
 
     def _validates(self, iteration: int) -> bool:
         """Whether the loop validates after ``iteration`` iterations."""
