@@ -50,8 +50,7 @@ def test_the_checkpoint_hooks_out_dir_is_the_folder(tmp_path):
     work, out = tmp_path / 'run', tmp_path / 'out'
     (out / 'run').mkdir(parents=True)
     (out / 'run' / 'best_Dice_iter_2.pth').write_bytes(b'x')
-    loop, info = _loop(work, dict(best_score=1.0,
-                                  best_ckpt=str(work / 'best_Dice_iter_2.pth')),
-                       out_dir=str(out))
+    record = dict(best_score=1.0, best_ckpt=str(work / 'best_Dice_iter_2.pth'))
+    loop, info = _loop(work, record, out_dir=str(out))
     loop._check_best_record()
     assert info['best_ckpt'] == str(out / 'run' / 'best_Dice_iter_2.pth')
