@@ -5,23 +5,20 @@ Ruan, Xiang, Xie, Liu, Fu, "MALUNet: A Multi-Attention and Light-weight
 UNet for Skin Lesion Segmentation", BIBM 2022 (arXiv 2211.01784); public
 code JCruan519/MALUNet (``models/malunet.py``).
 """
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
-from mmengine.model import BaseModule
 from mmseg.registry import MODELS
-from torch import Tensor, nn
+from torch import nn
 
-from ..layers import (DecoderStage, DilatedGatedAttention, EncoderStage,
-                      InvertedExternalAttention, SCAttentionBridge,
-                      malunet_init_weights)
-from ..layers.unet_stages import (check_out_indices, check_unet_channels,
-                                  check_unet_input, unet_forward)
+from ..layers import (DilatedGatedAttention, EncoderStage,
+                      InvertedExternalAttention, SCAttentionBridge)
+from .malunet_family import MALUNetFamily
 
 __all__ = ['MALUNet']
 
 
 @MODELS.register_module()
-class MALUNet(BaseModule):
+class MALUNet(MALUNetFamily):
     """MALUNet encoder-bridge-decoder, without the 1x1 classifier.
 
     The classifier (``Conv1x1(c_list[0] -> num_classes)`` and the final x2
@@ -83,14 +80,9 @@ class MALUNet(BaseModule):
                  bridge: bool = True,
                  out_indices: Sequence[int] = (0, 1, 2, 3, 4),
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        c = check_unet_channels(c_list, divisor=4)
-        self.out_indices = check_out_indices(out_indices)
-        if not isinstance(in_channels, int) or in_channels < 1:
-            raise ValueError(
-                f'in_channels must be a positive int, got {in_channels!r}')
-        self.in_channels = in_channels
-        self.c_list = tuple(c)
+        super().__init__(in_channels, c_list, out_indices, init_cfg,
+                         channel_divisor=4)
+        c = self.c_list
         gn = dict(type='GN', num_groups=4)
 
         def conv3x3(cin: int, cout: int) -> nn.Conv2d:
@@ -111,40 +103,14 @@ class MALUNet(BaseModule):
         self.encoder3 = EncoderStage(conv3x3(c[1], c[2]), c[2], gn)
         self.encoder4 = EncoderStage(iea_dga(c[2], c[3]), c[3], gn)
         self.encoder5 = EncoderStage(iea_dga(c[3], c[4]), c[4], gn)
-        self.encoder6 = EncoderStage(
-            iea_dga(c[4], c[5]), c[5], None, downsample=False)
-        self.bridge = SCAttentionBridge(c[:5], split_att) if bridge else None
-        self.decoder1 = DecoderStage(
-            dga_iea(c[5], c[4]), c[4], gn, upsample=False)
-        self.decoder2 = DecoderStage(dga_iea(c[4], c[3]), c[3], gn)
-        self.decoder3 = DecoderStage(dga_iea(c[3], c[2]), c[2], gn)
-        self.decoder4 = DecoderStage(conv3x3(c[2], c[1]), c[1], gn)
-        self.decoder5 = DecoderStage(conv3x3(c[1], c[0]), c[0], gn)
-        self._malunet_init()
+        self._add_deep_stages(
+            iea_dga(c[4], c[5]),
+            SCAttentionBridge(c[:5], split_att) if bridge else None,
+            [dga_iea] * 3 + [conv3x3] * 2, gn)
+        self._default_init()
 
-    def _malunet_init(self) -> None:
-        """MALUNet's init rule, then the tied IEA memory init."""
-        self.apply(malunet_init_weights)
+    def _init_blocks(self) -> None:
+        """The tied IEA memory init after MALUNet's rule."""
         for m in self.modules():
             if isinstance(m, InvertedExternalAttention):
                 m.init_memory()
-
-    def init_weights(self) -> None:
-        """Apply ``init_cfg`` if given, else MALUNet's initialisation."""
-        if self.init_cfg is None:
-            self._malunet_init()
-        else:
-            super().init_weights()
-
-    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        """Encode, bridge and decode.
-
-        Args:
-            x (Tensor): Images, shape (B, C_in, H, W), H and W multiples
-                of 32.
-
-        Returns:
-            tuple[Tensor]: Decoder features selected by ``out_indices``.
-        """
-        check_unet_input(x, self.in_channels)
-        return unet_forward(self, x, self.out_indices)

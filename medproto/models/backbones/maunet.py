@@ -6,19 +6,15 @@ Multi-scale Fusion with Knowledge Distillation for Colonoscopy Polyp Image
 Segmentation", 2025 (arXiv 2511.01143); public code JeremyXSC/MicroAUNet
 (``models/maunet.py``, ``MAUNet``).
 """
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
-import torch
-from mmengine.model import BaseModule
 from mmseg.registry import MODELS
-from torch import Tensor, nn
+from torch import nn
 
-from ..layers import (LSCAB, ConvBNAct, DecoderStage, DWDBlock, DWDConv,
-                      EncoderStage, LightweightDGA, fuse_modules,
-                      malunet_init_weights)
+from ..layers import (LSCAB, ConvBNAct, DWDBlock, DWDConv, EncoderStage,
+                      LightweightDGA, fuse_modules)
 from ..layers.depthwise_separable_conv import is_batch_norm
-from ..layers.unet_stages import (check_out_indices, check_unet_channels,
-                                  check_unet_input, unet_forward)
+from .malunet_family import MALUNetFamily
 
 __all__ = ['MAUNet']
 
@@ -26,7 +22,7 @@ _STEMS = ('dwd', 'conv')
 
 
 @MODELS.register_module()
-class MAUNet(BaseModule):
+class MAUNet(MALUNetFamily):
     """MicroAUNet student: DWD convs, lightweight DGA and the LSCAB bridge
     in MALUNet's U layout (no 1x1 classifier; see :class:`BinarySegHead`).
 
@@ -148,10 +144,7 @@ class MAUNet(BaseModule):
                  stem: str = 'conv',
                  out_indices: Sequence[int] = (0, 1, 2, 3, 4),
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        if not isinstance(in_channels, int) or in_channels < 1:
-            raise ValueError(
-                f'in_channels must be a positive int, got {in_channels!r}')
+        super().__init__(in_channels, c_list, out_indices, init_cfg)
         if not isinstance(norm_cfg, dict) or 'type' not in norm_cfg:
             raise ValueError('norm_cfg must be a dict with a "type" key, got '
                              f'{norm_cfg!r}')
@@ -162,10 +155,7 @@ class MAUNet(BaseModule):
                 'dw_in_1x1=True with other norms.')
         if stem not in _STEMS:
             raise ValueError(f'stem must be one of {_STEMS}, got {stem!r}')
-        c = check_unet_channels(c_list)
-        self.out_indices = check_out_indices(out_indices)
-        self.in_channels = in_channels
-        self.c_list = tuple(c)
+        c = self.c_list
         self.channels_last = bool(channels_last)
 
         def ldga(cin: int, cout: int) -> LightweightDGA:
@@ -195,47 +185,17 @@ class MAUNet(BaseModule):
         self.encoder3 = enc(down(c[1], c[2]), c[2])
         self.encoder4 = enc(down(c[2], c[3]), c[3])
         self.encoder5 = enc(down(c[3], c[4]), c[4])
-        self.encoder6 = EncoderStage(
-            down(c[4], c[5]), c[5], None, downsample=False)
-        self.bridge = LSCAB(c[:5]) if bridge else None
-        self.decoder1 = DecoderStage(
-            up(c[5], c[4]), c[4], norm_cfg, upsample=False)
-        self.decoder2 = DecoderStage(up(c[4], c[3]), c[3], norm_cfg)
-        self.decoder3 = DecoderStage(up(c[3], c[2]), c[2], norm_cfg)
-        self.decoder4 = DecoderStage(up(c[2], c[1]), c[1], norm_cfg)
-        self.decoder5 = DecoderStage(up(c[1], c[0]), c[0], norm_cfg)
+        self._add_deep_stages(down(c[4], c[5]),
+                              LSCAB(c[:5]) if bridge else None, [up] * 5,
+                              norm_cfg)
         self._default_init()
 
-    def _default_init(self) -> None:
-        """MALUNet's rule, then the LDGA gates at 0.5."""
-        self.apply(malunet_init_weights)
+    def _init_blocks(self) -> None:
+        """The LDGA gates at 0.5 after MALUNet's rule (see
+        :meth:`LightweightDGA.init_gate`)."""
         for m in self.modules():
             if isinstance(m, LightweightDGA):
                 m.init_gate()
-
-    def init_weights(self) -> None:
-        """Apply ``init_cfg`` if given, else the default initialisation
-        (MALUNet's rule with the LDGA gates zeroed, see
-        :meth:`LightweightDGA.init_gate`)."""
-        if self.init_cfg is None:
-            self._default_init()
-        else:
-            super().init_weights()
-
-    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        """Encode, bridge and decode.
-
-        Args:
-            x (Tensor): Images, shape (B, C_in, H, W), H and W multiples
-                of 32.
-
-        Returns:
-            tuple[Tensor]: Decoder features selected by ``out_indices``.
-        """
-        check_unet_input(x, self.in_channels)
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return unet_forward(self, x, self.out_indices)
 
     def fuse(self) -> 'MAUNet':
         """Fold BatchNorms into convolutions for inference, in place.
