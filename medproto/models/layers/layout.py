@@ -10,6 +10,13 @@ the channel vector ``x[:, :, h, w]``.
 from torch import Tensor
 
 
+def _check_map(x: Tensor, layout: str) -> None:
+    """Raise unless ``x`` is a 4-D map; ``layout`` names its axes."""
+    if x.dim() != 4:
+        raise ValueError(
+            f'expected a ({layout}) tensor, got {tuple(x.shape)}')
+
+
 def nchw_to_nhwc(x: Tensor) -> Tensor:
     """Channels-first map to channels-last.
 
@@ -20,9 +27,7 @@ def nchw_to_nhwc(x: Tensor) -> Tensor:
         Tensor: Shape (B, H, W, C), contiguous, with
         ``out[b, h, w] == x[b, :, h, w]``.
     """
-    if x.dim() != 4:
-        raise ValueError(
-            f'expected a (B, C, H, W) tensor, got {tuple(x.shape)}')
+    _check_map(x, 'B, C, H, W')
     return x.permute(0, 2, 3, 1).contiguous()
 
 
@@ -36,9 +41,7 @@ def nhwc_to_nchw(x: Tensor) -> Tensor:
         Tensor: Shape (B, C, H, W), contiguous, with
         ``out[b, :, h, w] == x[b, h, w]``.
     """
-    if x.dim() != 4:
-        raise ValueError(
-            f'expected a (B, H, W, C) tensor, got {tuple(x.shape)}')
+    _check_map(x, 'B, H, W, C')
     return x.permute(0, 3, 1, 2).contiguous()
 
 
@@ -51,7 +54,5 @@ def nchw_to_tokens(x: Tensor) -> Tensor:
     Returns:
         Tensor: Shape (B, H*W, C); token ``h * W + w`` is ``x[b, :, h, w]``.
     """
-    if x.dim() != 4:
-        raise ValueError(
-            f'expected a (B, C, H, W) tensor, got {tuple(x.shape)}')
+    _check_map(x, 'B, C, H, W')
     return x.flatten(2).transpose(1, 2)
