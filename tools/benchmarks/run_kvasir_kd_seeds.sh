@@ -19,6 +19,10 @@
 # run, no preference stage). CACHE_SEEDS="42" builds the pretrained
 # teacher's output cache (K = 8 views, work_dirs/teacher_cache/lite0_kvasir_k8)
 # and trains maunet_kd_lite0_cached_kvasir.py from it at those seeds.
+# DICEKD_SEEDS="42 7 0" trains, from the same cache, the cached curriculum
+# plus a soft-Dice KD term (maunet_kd_lite0_dicekd_cached_kvasir.py) and its
+# control, MAUNet alone with the task loss's Dice term weighted 2
+# (maunet_dice2_kvasir.py), at those seeds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ITERS=${ITERS:-1500}
@@ -81,13 +85,27 @@ for s in ${ABLATION_SEEDS:-}; do
       configs/maunet/maunet_kd_lite0_${terms}_kvasir.py
   done
 done
-for s in ${CACHE_SEEDS:-}; do
-  cache=work_dirs/teacher_cache/lite0_kvasir_k8
+cache=work_dirs/teacher_cache/lite0_kvasir_k8
+build_cache() {
   [ -d "$cache" ] || python tools/misc/build_teacher_cache.py \
     configs/maunet/maunet_kd_lite0_cached_kvasir.py \
     "$ROOT/lite0_teacher_s$T/iter_$ITERS.pth" --num-views 8 --out "$cache"
+}
+for s in ${CACHE_SEEDS:-}; do
+  build_cache
   train maunet_kd_lite0_cached_s$s configs/maunet/maunet_kd_lite0_cached_kvasir.py \
     "$s" model.teacher_ckpt="$ROOT/lite0_teacher_s$T/iter_$ITERS.pth" \
     model.teacher_cache="$cache"
   test_run maunet_kd_lite0_cached_s$s configs/maunet/maunet_kd_lite0_kvasir.py
+done
+for s in ${DICEKD_SEEDS:-}; do
+  build_cache
+  train maunet_kd_lite0_dicekd_cached_s$s \
+    configs/maunet/maunet_kd_lite0_dicekd_cached_kvasir.py "$s" \
+    model.teacher_ckpt="$ROOT/lite0_teacher_s$T/iter_$ITERS.pth" \
+    model.teacher_cache="$cache"
+  test_run maunet_kd_lite0_dicekd_cached_s$s configs/maunet/maunet_kd_lite0_kvasir.py
+  train maunet_dice2_s$s configs/maunet/maunet_dice2_kvasir.py "$s"
+  test_run maunet_dice2_s$s configs/maunet/maunet_kvasir.py \
+    configs/cross_dataset/maunet_kvasir_on_cvc.py
 done
