@@ -19,7 +19,8 @@ from mmengine.evaluator import DumpResults  # noqa: E402
 
 from medproto.utils.cli import (ConfigError, add_runner_args,  # noqa: E402
                                 config_from_args, friendly_errors, preflight)
-from medproto.utils.console import build_runner, eval_summary  # noqa: E402
+from medproto.utils.console import (build_runner,  # noqa: E402
+                                    eval_summary, is_console_rank)
 from medproto.utils.data_root import TEST_LOADERS  # noqa: E402
 from medproto.utils.paths import find_checkpoint  # noqa: E402
 from medproto.utils.setup_env import prepare_cfg  # noqa: E402
@@ -111,7 +112,7 @@ def main() -> None:
             runner.test_evaluator.metrics.append(
                 DumpResults(out_file_path=args.out))
         metrics = runner.test()
-        if not args.verbose:
+        if not args.verbose and is_console_rank():
             print(eval_summary(metrics or {}, args.config, args.checkpoint,
                                runner.log_dir, args.show_dir))
 

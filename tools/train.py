@@ -17,7 +17,8 @@ import torch  # noqa: E402
 
 from medproto.utils.cli import (ConfigError, add_runner_args,  # noqa: E402
                                 config_from_args, friendly_errors, preflight)
-from medproto.utils.console import build_runner, train_summary  # noqa: E402
+from medproto.utils.console import (build_runner,  # noqa: E402
+                                    is_console_rank, train_summary)
 from medproto.utils.run_length import (schedule_warnings,  # noqa: E402
                                        set_run_length)
 from medproto.utils.setup_env import prepare_cfg  # noqa: E402
@@ -74,18 +75,21 @@ def main() -> None:
         elif args.resume is not None:
             cfg.resume = True
             cfg.load_from = args.resume
+        console = is_console_rank()  # rank 0 of a distributed run
         if args.iters is not None or args.epochs is not None:
             try:
-                print(set_run_length(cfg, args.iters, args.epochs))
+                length = set_run_length(cfg, args.iters, args.epochs)
             except ValueError as err:
                 raise ConfigError(str(err)) from None
-        for warning in schedule_warnings(cfg):
+            if console:
+                print(length)
+        for warning in schedule_warnings(cfg) if console else ():
             print(f'warning: {warning}', file=sys.stderr)
         prepare_cfg(cfg)
         preflight(cfg, check_files=not args.skip_data_check)
         runner = build_runner(cfg, verbose=args.verbose)
         runner.train()
-        if not args.verbose:
+        if not args.verbose and console:
             print(train_summary(runner, args.config))
 
 

@@ -213,7 +213,8 @@ def preflight(cfg: Config, checkpoint: Optional[str] = None,
             ) from None
     if check_files:
         from medproto.datasets.checks import check_config_data
-        check_config_data(cfg, loaders)
+        from .console import is_console_rank
+        check_config_data(cfg, loaders, progress=is_console_rank())
 
 
 def check_resume_pointer(work_dir: str) -> None:
@@ -290,8 +291,10 @@ def config_from_args(args,
     file_root = cfg.get('data_root', None)
     if args.cfg_options is not None:
         from .cfg_options import check_cfg_options
+        from .console import is_console_rank
         check_cfg_options(cfg, args.cfg_options, warn=lambda warning: print(
-            f'warning: {warning}', file=sys.stderr))
+            f'warning: {warning}', file=sys.stderr)
+            if is_console_rank() else None)
         cfg.merge_from_dict(args.cfg_options)
         top_root = args.cfg_options.get('data_root', None)
         if top_root is not None:

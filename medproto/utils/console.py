@@ -25,7 +25,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Type
 
 __all__ = ['ConsoleFilter', 'quiet_runner_class', 'silence_expected_warnings',
            'build_runner', 'train_summary', 'eval_summary',
-           'kd_configs_for_teacher', 'end_bar_line']
+           'kd_configs_for_teacher', 'end_bar_line', 'is_console_rank',
+           'distributed_line']
 
 #: Log messages kept out of the console (they stay in the log file).
 FILE_ONLY_PATTERNS = (
@@ -59,7 +60,19 @@ EXPECTED_WARNINGS = (
     # setuptools' notice when mmengine imports pkg_resources
     (r'pkg_resources is deprecated', UserWarning),
     (r'.*pkg_resources.*', DeprecationWarning),
+    # mmengine, in every process of a distributed run: the one-thread
+    # default torchrun applies too (set OMP/MKL_NUM_THREADS to choose)
+    (r'Setting (OMP|MKL)_NUM_THREADS environment variable for each',
+     UserWarning),
+    # DDP, once per run: the depthwise 7x7 convolutions of the ConvNeXt
+    # students get gradients in another memory layout than DDP's buckets
+    # (a copy, no error); nothing for the user to change
+    (r'Grad strides do not match bucket view strides', UserWarning),
 )
+
+#: Environment variables a launcher sets to a process's global rank, read
+#: before the process group exists (torchrun, slurm, Open MPI).
+RANK_VARIABLES = ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK')
 
 _BAR_ACTIVE = {'tty': False}
 
@@ -143,12 +156,53 @@ def build_runner(cfg, verbose: bool = False, extra: Sequence[str] = ()):
     if verbose:
         return runner_cls.from_cfg(cfg)
     silence_expected_warnings()
+    if not is_console_rank():
+        # the other processes of a distributed run repeat rank 0's
+        # warnings; their errors still reach the console
+        warnings.simplefilter('ignore')
     hooks = list(cfg.get('custom_hooks') or [])
-    if not any(str(h.get('type', '')).endswith('ProgressBarHook')
-               for h in hooks):
+    if is_console_rank() and not any(
+            str(h.get('type', '')).endswith('ProgressBarHook')
+            for h in hooks):
         hooks.append(dict(type='medproto.ProgressBarHook'))
     cfg.custom_hooks = hooks
-    return quiet_runner_class(runner_cls, extra).from_cfg(cfg)
+    runner = quiet_runner_class(runner_cls, extra).from_cfg(cfg)
+    if runner.distributed and is_console_rank():
+        print(distributed_line(runner), flush=True)
+    return runner
+
+
+def is_console_rank() -> bool:
+    """Whether this process writes the console of a run: the only process,
+    or rank 0 of a distributed run (read from the launcher's environment,
+    :data:`RANK_VARIABLES`, so it holds before the process group exists)."""
+    for name in RANK_VARIABLES:
+        value = os.environ.get(name)
+        if value is not None and value.strip().isdigit():
+            return int(value) == 0
+    return True
+
+
+def distributed_line(runner) -> str:
+    """One line saying how a distributed run is set up.
+
+    Args:
+        runner: A built runner whose ``distributed`` is True.
+
+    Returns:
+        str: e.g. ``distributed: 2 processes (launcher pytorch, backend
+        gloo); console and log file of rank 0, batch 4 per process``.
+    """
+    import torch.distributed as dist
+    backend = dist.get_backend() if dist.is_initialized() else 'unknown'
+    batch = (runner.cfg.get('train_dataloader') or {}).get('batch_size')
+    per_process = (f', training batch {batch} per process '
+                   f'({batch * runner.world_size} per step)'
+                   if isinstance(batch, int) and runner.cfg.get('train_cfg')
+                   else '')
+    return (f'distributed: {runner.world_size} processes (launcher '
+            f'{runner.launcher}, backend {backend}); console and log file '
+            f'of rank 0{per_process}')
 
 
 def check_vis_backends(cfg) -> None:

@@ -62,14 +62,82 @@ def test_kd_train_test_and_export_student(cls_trained, tool, tmp_path,
     assert 'top1' in out.stdout + out.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="the quiet console (#18) moved 'Distributed launcher' to the log file; the test still reads stdout")
-def test_ddp_two_processes_gloo(tool, tmp_path, configs_dir):
-    out = tool('train.py', osp.join(configs_dir, 'cls_tiny.py'),
-               '--work-dir', str(tmp_path), '--launcher', 'pytorch',
-               '--cfg-options', 'train_cfg.max_epochs=1', torchrun=2)
-    log = out.stdout + out.stderr
-    assert 'Distributed launcher: pytorch' in log or 'world_size' in log
-    assert osp.isfile(osp.join(tmp_path, 'epoch_1.pth'))
+_RECORDER = """
+import json
+import os.path as osp
+
+import torch
+from mmengine.dist import get_rank
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+
+@HOOKS.register_module()
+class RankLossRecorder(Hook):
+    \"\"\"Write this rank's ``loss`` output ('local', before
+    RankMeanLossHook) or the value the log gets ('logged', after it).\"\"\"
+
+    def __init__(self, stage):  # the runner sets the cfg's priority
+        self.stage = stage
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        if self.stage == 'local':
+            value = float(outputs['loss'])
+        else:
+            value = float(runner.message_hub.get_scalar('train/loss')
+                          .current())
+        path = osp.join(runner.work_dir,
+                        f'{self.stage}_rank{get_rank()}.txt')
+        with open(path, 'a') as f:
+            f.write(f'{runner.iter} {value!r}\\n')
+"""
+
+
+def _recorded(work, name):
+    with open(osp.join(work, name)) as f:
+        return dict((int(a), float(b)) for a, b in
+                    (line.split() for line in f))
+
+
+def test_ddp_two_processes_gloo(tool, tmp_path, configs_dir, monkeypatch):
+    """2 gloo processes on CPU through tools/train.py: the console says
+    how the run is distributed and shows one copy of everything, and the
+    logged loss is the mean of the two ranks' losses (RankMeanLossHook)."""
+    from mmengine.config import Config
+    base = osp.join(configs_dir, 'cls_tiny.py')
+    hooks = Config.fromfile(base).custom_hooks
+    (tmp_path / 'rank_loss_recorder.py').write_text(_RECORDER)
+    hooks = ([dict(type='RankLossRecorder', stage='local',
+                   priority='HIGHEST')] + list(hooks)
+             + [dict(type='RankLossRecorder', stage='logged',
+                     priority='LOW')])
+    cfg = tmp_path / 'cls_tiny_ddp.py'
+    cfg.write_text(
+        f'_base_ = [{base!r}]\n'
+        f"custom_imports = dict(imports=['medproto', 'rank_loss_recorder'],"
+        f' allow_failed_imports=False)\n'
+        f'custom_hooks = {[dict(h) for h in hooks]!r}\n')
+    monkeypatch.setenv('PYTHONPATH', str(tmp_path))
+    work = tmp_path / 'work'
+    out = tool('train.py', str(cfg), '--work-dir', str(work), '--launcher',
+               'pytorch', '--cfg-options', 'train_cfg.max_epochs=1',
+               torchrun=2)
+    assert ('distributed: 2 processes (launcher pytorch, backend gloo); '
+            'console and log file of rank 0, training batch 4 per process '
+            '(8 per step)') in out.stdout
+    assert out.stdout.count('done: ') == 1
+    assert out.stderr.count('checking train_dataloader files') == 1
+    assert out.stdout.count('train [') == 2  # 1/2 and 2/2, of rank 0 only
+    assert osp.isfile(osp.join(work, 'epoch_1.pth'))
+    local = [_recorded(work, f'local_rank{r}.txt') for r in (0, 1)]
+    logged = [_recorded(work, f'logged_rank{r}.txt') for r in (0, 1)]
+    assert sorted(local[0]) == sorted(local[1]) == [0, 1]
+    assert any(local[0][i] != local[1][i] for i in local[0])  # can fail
+    for i in local[0]:
+        mean = (local[0][i] + local[1][i]) / 2
+        assert logged[0][i] == pytest.approx(mean, rel=1e-6)
+        assert logged[1][i] == logged[0][i]
 
 
 def test_plain_errors(tool, tmp_path, configs_dir):

@@ -67,6 +67,10 @@ def test_expected_warnings_are_silenced_others_are_not():
         warnings.warn('For binary segmentation, we suggest using'
                       '`out_channels = 1`', UserWarning)
         warnings.warn('pkg_resources is deprecated as an API.', UserWarning)
+        warnings.warn('Setting MKL_NUM_THREADS environment variable for each'
+                      ' process to be 1 in default', UserWarning)
+        warnings.warn('Grad strides do not match bucket view strides.',
+                      UserWarning)
         warnings.warn('something the user must act on', UserWarning)
     assert [str(w.message) for w in caught] == [
         'something the user must act on']
@@ -102,3 +106,16 @@ def test_an_error_after_an_open_bar_starts_its_own_line(capsys):
     out = capsys.readouterr()
     assert out.out.endswith('2/4\n') and not bar_active()
     assert out.err == 'error: x.png: mask is 40x30 (WxH)\n'
+
+
+def test_the_console_rank_is_read_from_the_launcher(monkeypatch):
+    from medproto.utils.console import RANK_VARIABLES, is_console_rank
+    for name in RANK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert is_console_rank()  # a single process
+    monkeypatch.setenv('SLURM_PROCID', '1')
+    assert not is_console_rank()
+    monkeypatch.setenv('RANK', '0')  # torchrun's, read first
+    assert is_console_rank()
+    monkeypatch.setenv('RANK', '3')
+    assert not is_console_rank()
