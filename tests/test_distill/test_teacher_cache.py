@@ -4,7 +4,9 @@ distiller, on the shipped Kvasir-SEG sample (6 images, 128x128, K = 2) with
 a random-weight MALUNet teacher."""
 import copy
 import importlib.util
+import os
 import os.path as osp
+import re
 import shutil
 import sys
 from types import SimpleNamespace
@@ -427,3 +429,121 @@ def test_runner_trains_from_the_cache_with_the_hook(built, tmp_path):
               'ViewAugment')['num_views'] = 3
     with pytest.raises(TeacherCacheError, match='another train pipeline'):
         Runner.from_cfg(cfg).train()
+
+
+@pytest.mark.parametrize('positioned', [True, False])
+def test_reads_are_the_stored_bytes(built, monkeypatch, positioned):
+    if not positioned:  # the seek + readinto path of systems without it
+        monkeypatch.delattr(os, 'preadv', raising=False)
+    cache = TeacherCache(built.cache_dir)
+    rng = np.random.default_rng(0)
+    for name, shape in cache.shapes.items():
+        stored = np.load(osp.join(built.cache_dir, f'{name}.npy'))
+        samples = rng.integers(0, cache.num_samples, 7)
+        views = rng.integers(0, cache.num_views, 7)
+        samples[1], views[1] = samples[0], views[0]  # a view twice
+        got = cache.read(name, samples, views)
+        assert got.dtype == np.float16 and got.shape == (7, *shape)
+        # bit for bit (uint16 views: NaN-safe)
+        np.testing.assert_array_equal(got.view(np.uint16),
+                                      stored[samples, views].view(np.uint16))
+        assert cache.read(name, [], []).shape == (0, *shape)
+    with pytest.raises(TeacherCacheError, match='outside'):
+        cache.read('logits', [cache.num_samples], [0])
+    with pytest.raises(TeacherCacheError, match='2 sample indices but 1'):
+        cache.read('logits', [0, 1], [0])
+
+
+def test_a_truncated_cache_file_is_refused_in_one_line(built, tmp_path):
+    path = str(tmp_path / 'cache')
+    shutil.copytree(built.cache_dir, path)
+    cache = TeacherCache(path)
+    last = (np.array([cache.num_samples - 1]), np.array([cache.num_views - 1]))
+    cache.read('logits', *last)  # opens the file
+    file = osp.join(path, 'logits.npy')
+    with open(file, 'r+b') as f:
+        f.truncate(osp.getsize(file) - 2)
+    with pytest.raises(TeacherCacheError, match='shorter than its header'):
+        cache.read('logits', *last)  # the file was open
+    cache.close()
+    with pytest.raises(TeacherCacheError, match='truncated') as info:
+        cache.read('logits', *last)  # reopened
+    assert '\n' not in str(info.value)
+
+
+def test_a_pickled_cache_reopens_its_files(built):
+    import pickle
+
+    cache = TeacherCache(built.cache_dir)
+    index = (np.array([3, 0]), np.array([0, 1]))
+    first = cache.read('embed', *index)
+    assert cache._files
+    clone = pickle.loads(pickle.dumps(cache))
+    assert clone._files == {} and clone._arrays == {}
+    np.testing.assert_array_equal(clone.read('embed', *index), first)
+    cache.close()
+    assert cache._files == {}
+    np.testing.assert_array_equal(cache.read('embed', *index), first)
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_kd_step_tool',
+        osp.join(REPO, 'tools', 'benchmarks', 'benchmark_kd_step.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_kd_step_benchmark_times_each_stage_from_the_cache(
+        built, tmp_path, capsys, monkeypatch):
+    from medproto.distill.distillers import SingleTeacherDistiller
+
+    monkeypatch.chdir(REPO)
+    tool = load_benchmark()
+    cfg_file = str(tmp_path / 'kd_cached.py')
+    built.cfg.dump(cfg_file)
+    reads = []
+    read = TeacherCache.read
+
+    def counted_read(self, name, *index):
+        reads.append(name)
+        return read(self, name, *index)
+
+    def no_teacher(*args, **kwargs):
+        raise AssertionError('the cached benchmark ran the teacher')
+
+    monkeypatch.setattr(TeacherCache, 'read', counted_read)
+    monkeypatch.setattr(SingleTeacherDistiller, '_run_teacher', no_teacher)
+    tool.main(['--kd-config', cfg_file, '--teacher-ckpt', built.ckpt,
+               '--cache', built.cache_dir, '--iters', '2', '--warmup', '1',
+               '--batch-size', '2', '--size', '128', '--threads', '1',
+               '--clock', 'cpu'])
+    out = capsys.readouterr().out
+    rows = dict(re.findall(r'^(student only|KD [a-z ()]+?)\s+[\d.]+\s+'
+                           r'[\d.]+\s+([\d.]+)x$', out, re.M))
+    assert list(rows) == ['student only', 'KD no terms',
+                          'KD imitation (cache)', 'KD preference (cache)']
+    assert rows['student only'] == '1.00'
+    assert 'medians of 2 interleaved steps over 3 real batches' in out
+    # 3 steps per stage; each reads only what its terms use, once
+    imitation = ['logits'] + [f'skip{i}' for i in range(1, 6)]
+    assert sorted(reads) == sorted(3 * imitation + 3 * ['embed', 'logits'])
+
+
+def test_the_kd_step_benchmark_refuses_in_one_line(built, capsys,
+                                                   monkeypatch):
+    monkeypatch.chdir(REPO)
+    monkeypatch.delenv('MEDPROTO_DEBUG', raising=False)
+    tool = load_benchmark()
+    with pytest.raises(SystemExit) as info:
+        tool.parse_args(['--cache', built.cache_dir])
+    assert info.value.code == 2
+    assert '--cache needs --teacher-ckpt' in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        tool.main(['--kd-config', MALUNET_CONFIG, '--teacher-ckpt',
+                   built.ckpt, '--cache', built.cache_dir])
+    assert info.value.code == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith('error: --kd-config is not a distillation config')
+    assert '\n' not in err

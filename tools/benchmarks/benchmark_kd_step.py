@@ -13,28 +13,47 @@ Prints, in one run on the same synthetic 256x256 batches:
 * images/s of mmengine's Runner (what tools/train.py runs) against a plain
   PyTorch loop over the same model, optimizer and data.
 
+With ``--cache DIR`` (a teacher-output cache, ``--teacher-ckpt`` the
+checkpoint it was built from, ``--kd-config`` the cached distillation
+config) it times instead, on real batches of the config's train set (each
+sample one of its stored views, so every KD step reads the cache): the
+student-only step, the distiller with every term off, and the cached KD
+step in each curriculum stage, with their ratio to the student-only step.
+
 The steps are timed interleaved (one of each in turn) and reported as
 medians; both loops use the configs' optimizer. Example::
 
     python tools/benchmarks/benchmark_kd_step.py --threads 1 --clock cpu
+    python tools/benchmarks/benchmark_kd_step.py --threads 1 --clock cpu \
+        --kd-config configs/maunet/maunet_kd_lite0_cached_kvasir.py \
+        --teacher-ckpt TEACHER.pth --cache work_dirs/teacher_cache/DIR
 """
 import argparse
+import copy
+import itertools
 import os
 import os.path as osp
 import statistics
 import sys
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import medproto  # noqa: E402,F401
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
+from mmengine.dataset import pseudo_collate  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.structures import PixelData  # noqa: E402
 from mmseg.registry import DATASETS, MODELS  # noqa: E402
 from mmseg.structures import SegDataSample  # noqa: E402
+
+from medproto.distill.teacher_cache import dataset_fingerprint  # noqa: E402
+from medproto.utils.cli import (ConfigError,  # noqa: E402
+                                add_cfg_options_arg, add_debug_arg,
+                                friendly_errors, load_config)
 
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                             'analysis_tools'))
@@ -67,11 +86,14 @@ def make_batch(batch_size: int, size: int, seed: int = 0) -> dict:
     return dict(inputs=inputs, data_samples=samples)
 
 
-def train_step(model, batch: dict, optim) -> Callable[[], None]:
-    """One training step (preprocessor, loss, backward, optimizer)."""
+def train_step(model, batch: Union[dict, Callable[[], dict]],
+               optim) -> Callable[[], None]:
+    """One training step (preprocessor, loss, backward, optimizer) on
+    ``batch``, or on the next batch that the callable ``batch`` returns."""
 
     def step() -> None:
-        data = model.data_preprocessor(batch, True)
+        data = model.data_preprocessor(
+            batch() if callable(batch) else batch, True)
         losses = model(**data, mode='loss')
         loss = sum(v for k, v in losses.items() if 'loss' in k)
         optim.zero_grad(set_to_none=True)
@@ -179,13 +201,106 @@ def runner_times(cfg_file: str, batch_size: int, size: int, iters: int,
             for a, b in zip(stamps[warmup:], stamps[warmup + 1:])]
 
 
+def cached_batches(cfg: Config, count: int, batch_size: int,
+                   seed: int = 0) -> List[dict]:
+    """``count`` batches of the config's train set, each of
+    ``batch_size`` random samples through its pipeline (``ViewAugment``
+    draws one of the stored views per sample), in the form the data
+    preprocessor takes."""
+    dataset = DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
+    rng = np.random.RandomState(seed)
+    np.random.seed(seed)  # ViewAugment draws the view from NumPy's RNG
+    return [pseudo_collate([dataset[int(i)] for i in
+                            rng.randint(0, len(dataset), batch_size)])
+            for _ in range(count)]
+
+
+def cycling(batches: Sequence[dict]) -> Callable[[], dict]:
+    """A callable that returns the batches in turn, forever."""
+    it = itertools.cycle(batches)
+    return lambda: next(it)
+
+
+def kd_model_cfg(cfg: Config, teacher_ckpt: Optional[str],
+                 cache: Optional[str]) -> dict:
+    """The distiller config of ``cfg`` with ``teacher_ckpt`` (None: a
+    random teacher) and ``cache`` (None: the teacher runs live)."""
+    model = copy.deepcopy(cfg.model)
+    if not isinstance(model, dict) or 'teacher' not in model \
+            or 'distill_losses' not in model:
+        raise ConfigError('--kd-config is not a distillation config: its '
+                          "model has no 'teacher' and 'distill_losses'")
+    missing = [k for active in STAGES.values() for k in active
+               if k not in model['distill_losses']]
+    if missing:
+        raise ConfigError(f'--kd-config has no distill_losses {missing}: '
+                          'the benchmark times the seg curriculum '
+                          f'{dict(STAGES)}')
+    model['teacher_ckpt'] = teacher_ckpt
+    model['teacher_cache'] = cache
+    if cfg.get('data_preprocessor') is not None:  # as mmengine's Runner
+        model.setdefault('data_preprocessor', cfg.data_preprocessor)
+    return model
+
+
+def print_steps(title: str, times: Dict[str, List[float]],
+                batch_size: int) -> None:
+    """The step table: median ms, images/s and the ratio to the first."""
+    base = statistics.median(next(iter(times.values())))
+    print(title)
+    print(f'{"step":<30}{"ms/step":>10}{"images/s":>10}{"vs student":>12}')
+    for name, t in times.items():
+        ms = statistics.median(t)
+        print(f'{name:<30}{ms:>10.1f}{1000. * batch_size / ms:>10.2f}'
+              f'{base / ms:>11.2f}x')
+
+
+def cached_main(args: argparse.Namespace) -> None:
+    """Time the student-only step and the cached KD step per stage on real
+    batches of the KD config's train set (the cache is read every step)."""
+    cfg = load_config(args.kd_config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    distiller = MODELS.build(kd_model_cfg(cfg, args.teacher_ckpt,
+                                          args.cache)).train()
+    # what TeacherCacheHook checks before training
+    dataset_cfg = cfg.train_dataloader.dataset
+    distiller.check_teacher_cache_data(dataset_fingerprint(
+        dataset_cfg, DATASETS.build(copy.deepcopy(dataset_cfg))))
+    batches = cached_batches(cfg, args.warmup + args.iters,
+                             args.batch_size)
+    student_cfg = load_config(args.student_config)
+    optimizer_cfg = optimizer_cfg_of(student_cfg)
+    student = MODELS.build(student_cfg.model).train()
+    optim = build_optimizer(distiller, optimizer_cfg)
+    steps = {'student only': train_step(
+        student, cycling(batches), build_optimizer(student, optimizer_cfg))}
+    # every step kind sees the same sequence of batches
+    for stage, active in (('no terms', ()), *STAGES.items()):
+        name = f'KD {stage}' + (' (cache)' if active else '')
+        steps[name] = stage_step(
+            distiller, active, train_step(distiller, cycling(batches),
+                                          optim))
+    times = interleave(steps, args.warmup, args.iters, args.clock_fn)
+    shape = tuple(batches[0]['inputs'][0].shape[-2:])
+    print_steps(
+        f'\ncached KD ({osp.relpath(args.kd_config, REPO)}, cache '
+        f'{args.cache}): batch {args.batch_size}, {shape[0]}x{shape[1]}, '
+        f'{args.threads} thread(s), {args.clock} clock, medians of '
+        f'{args.iters} interleaved steps over {len(batches)} real batches '
+        f'(each sample one stored view); optimizer {optimizer_cfg}',
+        times, args.batch_size)
+
+
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--iters', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--size', type=int, default=256,
-                        help=f'image side (a multiple of 32, >= {MIN_SIZE})')
+                        help=f'image side (a multiple of 32, >= {MIN_SIZE}; '
+                        'with --cache the data\'s own size is used)')
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--clock', choices=sorted(CLOCKS), default='wall',
                         help="'wall' or 'cpu' (process time; use with "
@@ -194,6 +309,23 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--no-models', action='store_true',
                         help='skip the teacher / student report of '
                         'benchmark_seg.py')
+    parser.add_argument('--kd-config', default=KD_CONFIG,
+                        help='distillation config with the losses of the '
+                        'seg curriculum, loss_kd, loss_feat, loss_nce, '
+                        'loss_l2 (default configs/maunet/maunet_kd_kvasir.py)')
+    parser.add_argument('--student-config', default=STUDENT_CONFIG,
+                        help='the student-only config (default '
+                        'configs/maunet/maunet_kvasir.py)')
+    parser.add_argument('--teacher-ckpt', default=None,
+                        help='teacher checkpoint (default: a random '
+                        'teacher; needed with --cache)')
+    parser.add_argument('--cache', default=None,
+                        help='a teacher-output cache folder of --kd-config: '
+                        'time the cached KD step on real batches instead')
+    add_cfg_options_arg(parser, 'override settings of --kd-config, '
+                        'key=value (e.g. model.distill_losses.loss_nce.'
+                        'num_samples=64)')
+    add_debug_arg(parser)
     args = parser.parse_args(argv)
     for name in ('iters', 'batch_size', 'size', 'threads'):
         if getattr(args, name) < 1:
@@ -202,11 +334,33 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error(f'--size must be a multiple of 32 (five 2x poolings) and '
                      f"at least {MIN_SIZE} (the bridge's LSAB reflect padding "
                      f'needs >= {MIN_SIZE}), got {args.size}')
+    if args.cache is not None and args.teacher_ckpt is None:
+        parser.error('--cache needs --teacher-ckpt, the checkpoint the cache '
+                     'was built from (its SHA-256 is in the fingerprint)')
+    # the tool runs from the repository root; keep the user's paths
+    for name in ('kd_config', 'student_config', 'teacher_ckpt', 'cache'):
+        path = getattr(args, name)
+        if path is not None and '::' not in path and '://' not in path:
+            setattr(args, name, osp.abspath(path))
+    args.clock_fn = CLOCKS[args.clock]
     return args
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    with friendly_errors(args.debug):
+        if args.cache is not None:
+            os.chdir(REPO)  # the config's data_root is a repo path
+            torch.manual_seed(0)
+            torch.set_num_threads(args.threads)
+            cached_main(args)
+            return
+        live_main(args)
+
+
+def live_main(args: argparse.Namespace) -> None:
+    """The model report, the live KD steps on a synthetic batch and the
+    loop comparison."""
     if not args.no_models:
         size = str(args.size)
         benchmark_models([
@@ -218,16 +372,19 @@ def main(argv: Optional[List[str]] = None) -> None:
     os.chdir(REPO)  # the KD config names its teacher by a repo path
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    clock = CLOCKS[args.clock]
+    clock = args.clock_fn
     init_default_scope('mmseg')
     batch = make_batch(args.batch_size, args.size)
-    student_cfg = Config.fromfile(STUDENT_CONFIG)
+    student_cfg = load_config(args.student_config)
     optimizer_cfg = optimizer_cfg_of(student_cfg)
 
     student = MODELS.build(student_cfg.model).train()
-    kd_cfg = Config.fromfile(KD_CONFIG).model
-    kd_cfg.teacher_ckpt = None  # random teacher: speed does not depend on it
-    distiller = MODELS.build(kd_cfg).train()
+    kd_cfg = load_config(args.kd_config)
+    if args.cfg_options:
+        kd_cfg.merge_from_dict(args.cfg_options)
+    # random teacher unless --teacher-ckpt: speed does not depend on it
+    distiller = MODELS.build(kd_model_cfg(kd_cfg, args.teacher_ckpt,
+                                          None)).train()
     kd_step = train_step(distiller, batch,
                          build_optimizer(distiller, optimizer_cfg))
     steps = {'student only': train_step(student, batch,
@@ -236,15 +393,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     for stage, active in STAGES.items():
         steps[f'KD {stage}'] = stage_step(distiller, active, kd_step)
     times = interleave(steps, args.warmup, args.iters, clock)
-    base = statistics.median(times['student only'])
-    print(f'\nbatch {args.batch_size}, {args.size}x{args.size}, '
-          f'{args.threads} thread(s), {args.clock} clock, medians of '
-          f'{args.iters} interleaved steps; optimizer {optimizer_cfg}')
-    print(f'{"step":<22}{"ms/step":>10}{"images/s":>10}{"vs student":>12}')
-    for name, t in times.items():
-        ms = statistics.median(t)
-        print(f'{name:<22}{ms:>10.1f}{1000. * args.batch_size / ms:>10.2f}'
-              f'{base / ms:>11.2f}x')
+    print_steps(f'\nbatch {args.batch_size}, {args.size}x{args.size}, '
+                f'{args.threads} thread(s), {args.clock} clock, medians of '
+                f'{args.iters} interleaved steps; optimizer {optimizer_cfg}',
+                times, args.batch_size)
 
     dataset = RepeatedBatchDataset(args.batch_size, args.size,
                                    args.batch_size * (args.iters + 4))
@@ -252,7 +404,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         MODELS.build(student_cfg.model), dataset,
         args.batch_size, args.iters, optimizer_cfg, clock))
     runner = statistics.median(runner_times(
-        STUDENT_CONFIG, args.batch_size, args.size, args.iters,
+        args.student_config, args.batch_size, args.size, args.iters,
         args.work_dir, optimizer_cfg, clock))
     print(f'\n{"loop (student)":<22}{"ms/step":>10}{"images/s":>10}'
           f'{"vs plain":>12}')

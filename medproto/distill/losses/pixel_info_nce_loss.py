@@ -1,10 +1,12 @@
 # Copyright (c) medproto contributors. All rights reserved.
 """Pixel-level InfoNCE between student and teacher embeddings."""
+import math
 from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from medproto.registry import MODELS
 from .base_distill_loss import BaseDistillLoss
@@ -129,7 +131,8 @@ class PixelInfoNCELoss(BaseDistillLoss):
         # class, so the (M, M) similarity matrix is never needed: per class,
         # one (M_c, M_other) block, and log(exp(pos) + sum exp(neg)) as
         # logaddexp(pos, logsumexp(neg)). 4-10x cheaper than the masked
-        # full matrix at M = 4096, same value.
+        # full matrix at M = 4096, same value. The unit vectors bound the
+        # similarities by 1 / tau, so exp() needs no shift for tau >= 0.03.
         fg = labels == 1
         if not fg.any() or fg.all():
             return zero_loss(embed_S)
@@ -137,10 +140,8 @@ class PixelInfoNCELoss(BaseDistillLoss):
         for own in (fg, ~fg):
             a, k, k_other = anchors[own], keys[own], keys[~own]
             pos = (a * k).sum(dim=1) / self.tau
-            # (D, M_other) contiguous: with D = 8 the transposed-operand
-            # GEMM is ~7x slower on CPU than a copy plus a plain one.
-            sim_neg = a @ k_other.t().contiguous() / self.tau
-            lse_neg = torch.logsumexp(sim_neg, dim=1)
+            lse_neg = logsumexp_of_products(a / self.tau, k_other,
+                                            bound=1.0 / self.tau)
             terms.append(torch.logaddexp(pos, lse_neg) - pos)
         loss = torch.cat(terms).mean()
         return self.loss_weight * loss
@@ -148,3 +149,76 @@ class PixelInfoNCELoss(BaseDistillLoss):
     def extra_repr(self) -> str:
         return (f'tau={self.tau}, num_samples={self.num_samples}, '
                 f'{super().extra_repr()}')
+
+
+class _LogSumExpOfProducts(torch.autograd.Function):
+    """``logsumexp(a @ k.T, dim=1)`` with the (M, M') block built once.
+
+    Forward: one GEMM, the exponential in place, a row sum (plus a row
+    maximum and a subtraction when the values need a shift). Backward: the
+    gradient with respect to ``a`` is ``softmax(a @ k.T) @ k``, that is
+    ``(E @ k) / rowsum(E)`` with the saved ``E = exp(a @ k.T - shift)``:
+    one GEMM and no further pass over the block (autograd's ``logsumexp``
+    makes about ten, half of them allocating an (M, M') tensor). ``k``
+    gets no gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, a: Tensor, k: Tensor, shifted: bool) -> Tensor:
+        # (D, M') contiguous: with D = 8 the transposed-operand GEMM is ~7x
+        # slower on CPU than a copy plus a plain one.
+        block = a @ k.t().contiguous()
+        offset = None
+        if shifted:
+            offset = block.amax(dim=1, keepdim=True)
+            block.sub_(offset)
+        block.exp_()
+        total = block.sum(dim=1)
+        ctx.save_for_backward(block, total, k)
+        out = total.log()
+        return out if offset is None else out + offset[:, 0]
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: Tensor):
+        block, total, k = ctx.saved_tensors
+        return (grad / total)[:, None] * (block @ k), None, None
+
+
+def logsumexp_of_products(a: Tensor, k: Tensor,
+                          bound: Optional[float] = None) -> Tensor:
+    """``torch.logsumexp(a @ k.T, dim=1)``, differentiable in ``a`` only.
+
+    Equal to the autograd expression within float rounding, at about a
+    third of its CPU time for (2048, 8..16) operands (one GEMM and two
+    passes over the (M, M') block forward, one GEMM backward).
+
+    Args:
+        a (Tensor): (M, D) rows; gets the gradient.
+        k (Tensor): (M', D) rows, M' >= 1; treated as a constant.
+        bound (float, optional): A known bound ``|a_i . k_j| <= bound``
+            (e.g. ``1 / tau`` for unit vectors divided by ``tau``). When
+            ``exp(-bound)``, ``exp(bound)`` and a row sum of M' such values
+            are far inside the dtype's normal range (bound <= 34.9 for
+            float32), no shift is needed and the row maximum is not
+            computed; otherwise (or when None) each row is shifted by its
+            maximum, as ``torch.logsumexp`` does. Defaults to None.
+
+    Returns:
+        Tensor: (M,) log-sum-exp of each row of ``a @ k.T``.
+    """
+    if a.dim() != 2 or k.dim() != 2 or a.size(1) != k.size(1) \
+            or k.size(0) < 1:
+        raise ValueError('logsumexp_of_products needs (M, D) and (M\', D) '
+                         f'with M\' >= 1, got {tuple(a.shape)} and '
+                         f'{tuple(k.shape)}')
+    shifted = True
+    if bound is not None and a.dtype.is_floating_point:
+        # float32: exp(+-34.9) are normal numbers, and log of a row sum
+        # of M' values up to exp(bound) stays below 0.9 * log(max) = 79.9
+        info = torch.finfo(a.dtype)
+        bound = float(bound)
+        shifted = not (0 <= bound <= 0.4 * -math.log(info.tiny) and
+                       bound + math.log(k.size(0)) <= 0.9 * math.log(
+                           info.max))
+    return _LogSumExpOfProducts.apply(a, k.detach(), shifted)

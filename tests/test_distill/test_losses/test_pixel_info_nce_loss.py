@@ -2,8 +2,10 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from medproto.distill.losses import PixelInfoNCELoss
+from medproto.distill.losses.pixel_info_nce_loss import logsumexp_of_products
 
 
 def _reference(emb_s: np.ndarray, emb_t: np.ndarray, mask: np.ndarray,
@@ -87,3 +89,71 @@ def test_errors():
                            torch.zeros(2, 1, 4, 4))
     with pytest.raises(ValueError, match='num_samples'):
         PixelInfoNCELoss(num_samples=0)
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
+@pytest.mark.parametrize('bound', [None, 3.0, 200.0])
+def test_logsumexp_of_products_equals_autograd(dtype, bound):
+    """The value and the gradient of torch.logsumexp(a @ k.T) under
+    autograd; ``bound`` 200 needs the shift (exp(200) overflows float32)."""
+    torch.manual_seed(0)
+    scale = 1.0 if bound is None else bound
+    a = (F.normalize(torch.randn(37, 8, dtype=dtype), dim=1) *
+         scale).requires_grad_()
+    k = F.normalize(torch.randn(23, 8, dtype=dtype), dim=1).requires_grad_()
+    weights = torch.rand(37, dtype=dtype)
+    got = logsumexp_of_products(a, k, bound=bound)
+    (got * weights).sum().backward()
+    grad, a.grad = a.grad.clone(), None
+    ref = torch.logsumexp(a @ k.detach().t(), dim=1)
+    (ref * weights).sum().backward()
+    assert torch.isfinite(got).all() and got.dtype == dtype
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == torch.float32 else {}
+    torch.testing.assert_close(got.detach(), ref.detach(), **tol)
+    torch.testing.assert_close(grad, a.grad, **tol)
+    assert k.grad is None  # k is a constant
+
+
+def test_logsumexp_of_products_gradcheck_and_errors():
+    a = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
+    k = torch.randn(7, 3, dtype=torch.float64)
+    for bound in (None, float(a.detach().norm(dim=1).max() *
+                              k.norm(dim=1).max())):
+        assert torch.autograd.gradcheck(
+            lambda x: logsumexp_of_products(x, k, bound=bound), (a, ))
+    with pytest.raises(ValueError, match=r"M' >= 1"):
+        logsumexp_of_products(a, k[:0])
+    with pytest.raises(ValueError, match='logsumexp_of_products'):
+        logsumexp_of_products(a, k[:, :2])
+
+
+@pytest.mark.parametrize('tau', [0.1, 0.02])
+def test_loss_and_gradient_equal_the_masked_matrix_form(tau):
+    """Against the (M, M) form under autograd: every sampled pixel against
+    all sampled pixels, the same class masked out of the negatives."""
+    torch.manual_seed(2)
+    s = torch.randn(3, 6, 16, 16, requires_grad=True)
+    t = torch.randn(3, 6, 16, 16)
+    mask = (torch.rand(3, 1, 32, 32) > 0.6).float()
+    loss_fn = PixelInfoNCELoss(tau=tau, num_samples=40, loss_weight=0.5,
+                               seed=7)
+    state = loss_fn.generator.get_state()
+    loss = loss_fn(s, t, mask)
+    loss.backward()
+    grad, s.grad = s.grad.clone(), None
+
+    loss_fn.generator.set_state(state)
+    fg = F.interpolate(mask, size=(16, 16), mode='nearest')[:, 0] > 0.5
+    b, p, label = loss_fn.sample_pixels(fg)
+    anchors = F.normalize(s.flatten(2)[b, :, p], dim=1)
+    keys = F.normalize(t.flatten(2)[b, :, p], dim=1)
+    logits = anchors @ keys.t() / tau
+    pos = logits.diagonal()
+    same = label[:, None] == label[None, :]
+    neg = logits.masked_fill(same, float('-inf'))
+    ref = 0.5 * (torch.logsumexp(torch.cat([pos[:, None], neg], 1), 1) -
+                 pos).mean()
+    ref.backward()
+    torch.testing.assert_close(loss.detach(), ref.detach(), rtol=1e-5,
+                               atol=1e-6)
+    torch.testing.assert_close(grad, s.grad, rtol=1e-4, atol=1e-7)
