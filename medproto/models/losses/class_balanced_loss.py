@@ -6,10 +6,10 @@ import torch
 import torch.nn.functional as F
 from mmpretrain.models.losses.utils import weight_reduce_loss
 from mmpretrain.registry import MODELS
-from torch import Tensor, nn
+from torch import Tensor
 
-from .class_priors import (check_class_counts, check_number, check_reduction,
-                           check_scores, labels_to_targets)
+from .class_priors import (ClassCountLoss, check_class_counts, check_number,
+                           check_reduction)
 
 _LOSS_TYPES = ('softmax', 'sigmoid', 'focal')
 _OWNER = 'ClassBalancedCrossEntropyLoss'
@@ -50,7 +50,7 @@ def class_balanced_weights(class_counts: Sequence[int],
 
 
 @MODELS.register_module()
-class ClassBalancedCrossEntropyLoss(nn.Module):
+class ClassBalancedCrossEntropyLoss(ClassCountLoss):
     """Class-balanced softmax CE / sigmoid BCE / focal loss.
 
     ``L_i = w_{y_i} * l(z_i, y_i)`` with the class weights ``w`` of
@@ -126,41 +126,20 @@ class ClassBalancedCrossEntropyLoss(nn.Module):
             bce = bce * torch.exp(log_modulator)
         return bce.sum(dim=1)
 
-    def forward(self,
-                cls_score: Tensor,
-                label: Tensor,
-                weight: Optional[Tensor] = None,
-                avg_factor: Optional[float] = None,
-                reduction_override: Optional[str] = None,
-                **kwargs) -> Tensor:
-        """Compute the class-balanced loss.
-
-        Args:
-            cls_score (Tensor): Logits, shape (N, C).
-            label (Tensor): Class indices (N,) or scores (N, C).
-            weight (Tensor, optional): Extra per-sample weight, shape (N,).
-            avg_factor (float, optional): Divide the summed loss by this
-                instead of N (only with reduction ``'mean'``).
-            reduction_override (str, optional): Overrides ``reduction``.
-
-        Returns:
-            Tensor: The loss, a scalar or (N,) for reduction ``'none'``.
-        """
-        check_reduction(reduction_override, _OWNER, allow_none=True)
-        reduction = reduction_override or self.reduction
-        check_scores(cls_score, self.num_classes, _OWNER)
-        target = labels_to_targets(label, self.num_classes, _OWNER).to(
-            cls_score)
+    def _loss(self, cls_score: Tensor, target: Tensor,
+              weight: Optional[Tensor], reduction: str,
+              avg_factor: Optional[float]) -> Tensor:
+        """The class-balanced loss of :meth:`ClassCountLoss._loss`'s
+        inputs: sample weight ``sum_c t_ic w_c`` (times ``weight``);
+        ``avg_factor`` replaces N in the ``'mean'``."""
         sample_weight = target @ self.class_weights.to(cls_score)
         if weight is not None:
-            sample_weight = sample_weight * weight.reshape(-1).to(cls_score)
-        loss = self._per_sample_loss(cls_score, target)
-        loss = weight_reduce_loss(
-            loss,
+            sample_weight = sample_weight * weight
+        return weight_reduce_loss(
+            self._per_sample_loss(cls_score, target),
             weight=sample_weight,
             reduction=reduction,
             avg_factor=avg_factor)
-        return self.loss_weight * loss
 
     def extra_repr(self) -> str:
         return (f'num_classes={self.num_classes}, beta={self.beta}, '

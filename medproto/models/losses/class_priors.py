@@ -1,7 +1,8 @@
 # Copyright (c) medproto contributors. All rights reserved.
 """Shared pieces of the losses built from training class counts (logit
 adjustment, Balanced Softmax, LDAM, class-balanced CE): checked class counts,
-reductions, scores and labels, and soft-label cross-entropy."""
+reductions, scores and labels, soft-label cross-entropy, and their base
+class :class:`ClassCountLoss` (the mmpretrain head-loss call)."""
 from collections.abc import Iterable
 from numbers import Integral
 from typing import List, Optional, Sequence
@@ -9,7 +10,7 @@ from typing import List, Optional, Sequence
 import torch
 import torch.nn.functional as F
 from mmpretrain.models.losses.utils import weight_reduce_loss
-from torch import Tensor
+from torch import Tensor, nn
 
 REDUCTIONS = ('none', 'mean', 'sum')
 
@@ -115,3 +116,71 @@ def soft_cross_entropy(logits: Tensor,
     loss = -(target * F.log_softmax(logits, dim=1)).sum(dim=1)
     return weight_reduce_loss(
         loss, weight=weight, reduction=reduction, avg_factor=avg_factor)
+
+
+class ClassCountLoss(nn.Module):
+    """Base of the head losses built from training class counts (not
+    registered): the mmpretrain head-loss call, its checks and
+    ``loss_weight``.
+
+    A subclass sets ``self.reduction`` and ``self.loss_weight``, defines
+    :attr:`num_classes` and computes the loss in :meth:`_loss` from checked
+    inputs; errors name the subclass.
+    """
+    reduction: str
+    loss_weight: float
+
+    @property
+    def num_classes(self) -> int:
+        """int: Number of classes C."""
+        raise NotImplementedError
+
+    def forward(self,
+                cls_score: Tensor,
+                label: Tensor,
+                weight: Optional[Tensor] = None,
+                avg_factor: Optional[float] = None,
+                reduction_override: Optional[str] = None,
+                **kwargs) -> Tensor:
+        """Compute the loss.
+
+        Args:
+            cls_score (Tensor): Logits, shape (N, C).
+            label (Tensor): Class indices (N,) or label scores (N, C).
+            weight (Tensor, optional): Extra per-sample weights, shape (N,).
+            avg_factor (float, optional): Divisor of the ``'mean'`` (see
+                the subclass).
+            reduction_override (str, optional): Overrides ``reduction``.
+
+        Returns:
+            Tensor: ``loss_weight`` times the loss, a scalar or shape (N,)
+            for reduction ``'none'``.
+        """
+        owner = type(self).__name__
+        check_reduction(reduction_override, owner, allow_none=True)
+        check_scores(cls_score, self.num_classes, owner)
+        target = labels_to_targets(label, self.num_classes, owner).to(
+            cls_score)
+        if weight is not None:
+            weight = weight.reshape(-1).to(cls_score)
+        return self.loss_weight * self._loss(
+            cls_score, target, weight, reduction_override or self.reduction,
+            avg_factor)
+
+    def _loss(self, cls_score: Tensor, target: Tensor,
+              weight: Optional[Tensor], reduction: str,
+              avg_factor: Optional[float]) -> Tensor:
+        """The loss before ``loss_weight``.
+
+        Args:
+            cls_score (Tensor): Logits, shape (N, C).
+            target (Tensor): Label scores, shape (N, C), float like
+                ``cls_score``.
+            weight (Tensor, optional): Per-sample weights, shape (N,).
+            reduction (str): ``'none'``, ``'mean'`` or ``'sum'``.
+            avg_factor (float, optional): Divisor of the ``'mean'``.
+
+        Returns:
+            Tensor: A scalar, or shape (N,) for ``'none'``.
+        """
+        raise NotImplementedError

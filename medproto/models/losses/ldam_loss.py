@@ -5,17 +5,17 @@ from typing import Optional, Sequence
 import torch
 from mmengine.logging import MessageHub, print_log
 from mmpretrain.registry import MODELS
-from torch import Tensor, nn
+from torch import Tensor
 
 from .class_balanced_loss import class_balanced_weights
-from .class_priors import (check_class_counts, check_number, check_reduction,
-                           check_scores, labels_to_targets)
+from .class_priors import (ClassCountLoss, check_class_counts, check_number,
+                           check_reduction)
 
 _OWNER = 'LDAMLoss'
 
 
 @MODELS.register_module()
-class LDAMLoss(nn.Module):
+class LDAMLoss(ClassCountLoss):
     """Label-distribution-aware margin loss, optionally with DRW.
 
     Class ``j`` gets the margin ``m_j = C / n_j^{1/4}``, with ``C`` chosen so
@@ -120,42 +120,24 @@ class LDAMLoss(nn.Module):
                       f'{progress}', logger='current')
         return active
 
-    def forward(self,
-                cls_score: Tensor,
-                label: Tensor,
-                weight: Optional[Tensor] = None,
-                avg_factor: Optional[float] = None,
-                reduction_override: Optional[str] = None,
-                **kwargs) -> Tensor:
-        """Compute the loss.
+    def _loss(self, cls_score: Tensor, target: Tensor,
+              weight: Optional[Tensor], reduction: str,
+              avg_factor: Optional[float]) -> Tensor:
+        """The margin loss of :meth:`ClassCountLoss._loss`'s inputs.
 
-        Args:
-            cls_score (Tensor): Logits (cosine logits in the paper), shape
-                (N, C).
-            label (Tensor): Class indices (N,) or label scores (N, C) (soft
-                labels lower each logit ``c`` by ``t_ic m_c``).
-            weight (Tensor, optional): Extra per-sample weights, shape (N,).
-            avg_factor (float, optional): Divisor of the un-weighted
-                ``'mean'``.
-            reduction_override (str, optional): Overrides ``reduction``.
-
-        Returns:
-            Tensor: A scalar, or shape (N,) for reduction ``'none'``.
+        ``cls_score`` are logits (cosine logits in the paper); soft labels
+        lower each logit ``c`` by ``t_ic m_c``. With DRW or ``weight``, the
+        ``'mean'`` divides by the sum of the weights; ``avg_factor``
+        divides the un-weighted ``'mean'`` only.
         """
-        check_reduction(reduction_override, _OWNER, allow_none=True)
-        check_scores(cls_score, self.num_classes, _OWNER)
-        reduction = reduction_override or self.reduction
-        target = labels_to_targets(label, self.num_classes, _OWNER).to(
-            cls_score)
         logits = self.scale * (cls_score - target * self.margins.to(cls_score))
         loss = -(target * logits.log_softmax(dim=1)).sum(dim=1)
         sample_weight = None
         if self.drw_active():
             sample_weight = target @ self.drw_weights.to(cls_score)
         if weight is not None:
-            extra = weight.reshape(-1).to(cls_score)
-            sample_weight = extra if sample_weight is None else \
-                sample_weight * extra
+            sample_weight = weight if sample_weight is None else \
+                sample_weight * weight
         if sample_weight is not None:
             loss = loss * sample_weight
         if reduction == 'sum':
@@ -165,7 +147,7 @@ class LDAMLoss(nn.Module):
                 loss = loss.sum() / sample_weight.sum().clamp_min(1e-12)
             else:
                 loss = loss.sum() / (avg_factor or loss.numel())
-        return self.loss_weight * loss
+        return loss
 
     def extra_repr(self) -> str:
         return (f'num_classes={self.num_classes}, max_margin='

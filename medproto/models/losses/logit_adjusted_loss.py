@@ -3,16 +3,14 @@
 from typing import Optional, Sequence
 
 from mmpretrain.registry import MODELS
-from torch import Tensor, nn
+from torch import Tensor
 
-from .class_priors import (check_class_counts, check_number, check_reduction,
-                           check_scores, labels_to_targets, log_prior,
-                           soft_cross_entropy)
-
+from .class_priors import (ClassCountLoss, check_class_counts, check_number,
+                           check_reduction, log_prior, soft_cross_entropy)
 
 
 @MODELS.register_module()
-class LogitAdjustedCrossEntropyLoss(nn.Module):
+class LogitAdjustedCrossEntropyLoss(ClassCountLoss):
     """Softmax cross-entropy on prior-shifted logits.
 
     ``L_i = -log softmax(z_i + tau * log pi)_{y_i}`` with the training-set
@@ -48,7 +46,8 @@ class LogitAdjustedCrossEntropyLoss(nn.Module):
         self.tau = check_number(tau, 'tau', type(self).__name__)
         check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
-        self.loss_weight = check_number(loss_weight, 'loss_weight', type(self).__name__)
+        self.loss_weight = check_number(loss_weight, 'loss_weight',
+                                        type(self).__name__)
         # Derived from the config, so kept out of checkpoints.
         self.register_buffer('log_prior', log_prior(counts), persistent=False)
 
@@ -57,34 +56,14 @@ class LogitAdjustedCrossEntropyLoss(nn.Module):
         """int: Number of classes C."""
         return self.log_prior.numel()
 
-    def forward(self,
-                cls_score: Tensor,
-                label: Tensor,
-                weight: Optional[Tensor] = None,
-                avg_factor: Optional[float] = None,
-                reduction_override: Optional[str] = None,
-                **kwargs) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            cls_score (Tensor): Logits, shape (N, C).
-            label (Tensor): Class indices (N,) or label scores (N, C).
-            weight (Tensor, optional): Per-sample weights, shape (N,).
-            avg_factor (float, optional): Divisor of the ``'mean'``.
-            reduction_override (str, optional): Overrides ``reduction``.
-
-        Returns:
-            Tensor: A scalar, or shape (N,) for reduction ``'none'``.
-        """
-        check_reduction(reduction_override, type(self).__name__, allow_none=True)
-        check_scores(cls_score, self.num_classes, type(self).__name__)
-        target = labels_to_targets(label, self.num_classes, type(self).__name__)
+    def _loss(self, cls_score: Tensor, target: Tensor,
+              weight: Optional[Tensor], reduction: str,
+              avg_factor: Optional[float]) -> Tensor:
+        """Soft cross-entropy of the prior-shifted logits (see
+        :meth:`ClassCountLoss._loss`)."""
         logits = cls_score + self.tau * self.log_prior.to(cls_score)
-        loss = soft_cross_entropy(
-            logits, target.to(cls_score),
-            None if weight is None else weight.reshape(-1).to(cls_score),
-            reduction_override or self.reduction, avg_factor)
-        return self.loss_weight * loss
+        return soft_cross_entropy(logits, target, weight, reduction,
+                                  avg_factor)
 
     def extra_repr(self) -> str:
         return (f'num_classes={self.num_classes}, tau={self.tau}, '
