@@ -16,7 +16,6 @@ For video frames (CVC-ClinicDB) draw blocks of consecutive frames,
 ``--block 20``, so that correlated frames are resampled together.
 """
 import argparse
-import csv
 import os.path as osp
 import sys
 from typing import List, Optional
@@ -28,23 +27,9 @@ import medproto  # noqa: E402,F401
 import numpy as np  # noqa: E402
 
 from medproto.evaluation.functional import (  # noqa: E402
-    format_bootstrap_table, seg_bootstrap)
+    format_bootstrap_table, read_counts_file, seg_bootstrap)
 from medproto.utils.cli import (ConfigError, add_debug_arg,  # noqa: E402
                                 friendly_errors)
-
-
-def read_counts(path: str) -> tuple:
-    """``(image names, counts (N, 4))`` of one counts file, sorted by name."""
-    if not osp.isfile(path):
-        raise ConfigError(f'counts file not found: {path}')
-    with open(path, newline='') as f:
-        rows = list(csv.reader(f))
-    if not rows or rows[0] != ['img_path', 'TP', 'FP', 'FN', 'TN']:
-        raise ConfigError(f'{path}: not a counts file of BinarySegMetric '
-                          '(header img_path,TP,FP,FN,TN)')
-    body = sorted(rows[1:], key=lambda r: r[0])
-    names = [osp.basename(r[0]) for r in body]
-    return names, np.asarray([[int(v) for v in r[1:]] for r in body])
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -68,7 +53,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         counts = []
         for side in (args.a, args.b):
             for path in side:
-                got, c = read_counts(path)
+                got, c = read_counts_file(path)
                 if names is not None and got != names:
                     raise ConfigError(f'{path} covers other images than '
                                       f'{args.a[0]}')

@@ -17,14 +17,11 @@ from typing import Dict, List
 
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                            'analysis_tools'))
 
 import numpy as np  # noqa: E402
-from compare_seg_runs import read_counts  # noqa: E402
 
-from medproto.evaluation.functional import (seg_bootstrap,  # noqa: E402
-                                            seg_metrics)
+from medproto.evaluation.functional import (  # noqa: E402
+    read_counts_file, seg_bootstrap, seg_metrics)
 
 ROWS = [('EfficientNet-Lite0 U-Net (pretrained teacher)', 'lite0_teacher'),
         ('MALUNet (teacher)', 'malunet'),
@@ -51,7 +48,7 @@ def runs(root: str, prefix: str, seeds: List[str], data: str) -> Dict:
     for seed in seeds:
         path = osp.join(root, f'{prefix}_s{seed}', f'counts_{data}.csv')
         if osp.isfile(path):
-            found[seed] = read_counts(path)[1]
+            found[seed] = read_counts_file(path)[1]
     return found
 
 

@@ -9,7 +9,8 @@ from .bootstrap import (BootstrapResult, block_draws,
 from .classification import (GROUP_NAMES, SPLIT_BY, confusion_matrix,
                              one_vs_rest_auc, split_classes)
 from .paired_bootstrap import RECALL_METRICS, paired_bootstrap, recall_metrics
-from .seg_bootstrap import SEG_METRICS, seg_bootstrap, seg_metrics
+from .seg_bootstrap import (COUNTS_HEADER, SEG_METRICS, read_counts_file,
+                            seg_bootstrap, seg_metrics)
 
 __all__ = [
     'BinaryConfusion', 'binary_confusion', 'binary_ground_truth',
@@ -18,5 +19,5 @@ __all__ = [
     'one_vs_rest_auc', 'split_classes', 'RECALL_METRICS', 'BootstrapResult',
     'paired_bootstrap', 'recall_metrics', 'SEG_METRICS', 'block_draws',
     'seg_bootstrap', 'seg_metrics', 'format_bootstrap_table',
-    'paired_seed_bootstrap', 'seed_mean'
+    'paired_seed_bootstrap', 'seed_mean', 'COUNTS_HEADER', 'read_counts_file'
 ]

@@ -11,15 +11,53 @@ bootstrap, Kuensch, Ann. Statist. 1989) instead of one by one. The
 resampling is the shared :func:`~.bootstrap.paired_seed_bootstrap`; this
 module gives it the Dice of a model's per-image counts.
 """
-from typing import Dict, Optional
+import csv
+import os.path as osp
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
 from .bootstrap import BootstrapResult, block_draws, paired_seed_bootstrap
 
-__all__ = ['SEG_METRICS', 'seg_metrics', 'block_draws', 'seg_bootstrap']
+__all__ = ['SEG_METRICS', 'COUNTS_HEADER', 'seg_metrics', 'block_draws',
+           'seg_bootstrap', 'read_counts_file']
 
 SEG_METRICS = ('Dice', 'mDice_per_image')
+#: Header of a ``BinarySegMetric(counts_file=...)`` CSV.
+COUNTS_HEADER = ('img_path', 'TP', 'FP', 'FN', 'TN')
+
+
+def read_counts_file(path: str) -> Tuple[List[str], np.ndarray]:
+    """The per-image counts that ``BinarySegMetric(counts_file=...)``
+    wrote, sorted by image path.
+
+    Args:
+        path (str): The CSV file (header ``img_path,TP,FP,FN,TN``).
+
+    Returns:
+        tuple: ``(image file names, counts)``, the names without folders,
+        the counts shape (N, 4), int64.
+
+    Raises:
+        ConfigError: For a missing file, another header or a row that is not
+            four integers (one line naming the file).
+    """
+    from medproto.utils.cli import ConfigError
+    if not osp.isfile(path):
+        raise ConfigError(f'counts file not found: {path}')
+    with open(path, newline='') as f:
+        rows = list(csv.reader(f))
+    if not rows or tuple(rows[0]) != COUNTS_HEADER:
+        raise ConfigError(f'{path}: not a counts file of BinarySegMetric '
+                          f'(header {",".join(COUNTS_HEADER)})')
+    body = sorted(rows[1:], key=lambda r: r[0])
+    try:
+        counts = np.asarray([[int(v) for v in r[1:]] for r in body],
+                            dtype=np.int64).reshape(len(body), 4)
+    except ValueError:
+        raise ConfigError(f'{path}: every row must be an image path and '
+                          'four integer counts') from None
+    return [osp.basename(r[0]) for r in body], counts
 
 
 def seg_metrics(counts: np.ndarray,
