@@ -2,7 +2,7 @@
 from .binary_seg import (BinaryConfusion, binary_confusion,
                          binary_ground_truth, binary_prediction,
                          check_binary_options, foreground_probability,
-                         get_pixel_data)
+                         get_pixel_data, per_image_scores)
 from .bootstrap import (BootstrapResult, block_draws,
                         format_bootstrap_table, paired_seed_bootstrap,
                         seed_mean)
@@ -19,5 +19,6 @@ __all__ = [
     'one_vs_rest_auc', 'split_classes', 'RECALL_METRICS', 'BootstrapResult',
     'paired_bootstrap', 'recall_metrics', 'SEG_METRICS', 'block_draws',
     'seg_bootstrap', 'seg_metrics', 'format_bootstrap_table',
-    'paired_seed_bootstrap', 'seed_mean', 'COUNTS_HEADER', 'read_counts_file'
+    'paired_seed_bootstrap', 'seed_mean', 'COUNTS_HEADER', 'read_counts_file',
+    'per_image_scores'
 ]

@@ -7,6 +7,7 @@ shows exactly the pixels the metric counted.
 """
 from typing import Any, Mapping, NamedTuple, Optional, Tuple, Union
 
+import numpy as np
 import torch
 from mmengine.structures import BaseDataElement
 from torch import Tensor
@@ -201,6 +202,28 @@ def binary_confusion(pred: Tensor,
     fn = int((~pred & gt & valid).sum())
     tn = int(valid.sum()) - tp - fp - fn
     return BinaryConfusion(tp, fp, fn, tn)
+
+
+def per_image_scores(counts: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Per-image foreground Dice and IoU from confusion counts; 1 where
+    ground truth and prediction are both empty.
+
+    Args:
+        counts (np.ndarray): ``(TP, FP, FN, TN)`` per image, shape (N, 4).
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: Dice and IoU, each float64 of shape
+        (N,), as fractions.
+    """
+    tp, fp, fn = (counts[:, i].astype(np.float64) for i in range(3))
+    errors = fp + fn
+    empty = (tp + errors) == 0
+    dice = np.divide(2 * tp,
+                     2 * tp + errors,
+                     out=np.ones_like(tp),
+                     where=~empty)
+    iou = np.divide(tp, tp + errors, out=np.ones_like(tp), where=~empty)
+    return dice, iou
 
 
 def _squeeze_mask(mask: Tensor, name: str) -> Tensor:

@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from .binary_seg import per_image_scores
 from .bootstrap import BootstrapResult, block_draws, paired_seed_bootstrap
 
 __all__ = ['SEG_METRICS', 'COUNTS_HEADER', 'seg_metrics', 'block_draws',
@@ -80,10 +81,7 @@ def seg_metrics(counts: np.ndarray,
     tp, fp, fn = (weights @ counts[:, i] for i in range(3))
     denom = 2 * tp + fp + fn
     dice = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
-    img_errors = counts[:, 1] + counts[:, 2]
-    img_denom = 2 * counts[:, 0] + img_errors
-    per_image = np.divide(2 * counts[:, 0], img_denom,
-                          out=np.ones_like(img_denom), where=img_denom > 0)
+    per_image = per_image_scores(counts)[0]
     mean_image = (weights @ per_image) / weights.sum(1)
     return dict(Dice=100 * dice, mDice_per_image=100 * mean_image)
 

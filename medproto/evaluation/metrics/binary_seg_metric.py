@@ -12,10 +12,11 @@ from mmengine.logging import print_log
 from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
-from medproto.evaluation.functional import (binary_confusion,
+from medproto.evaluation.functional import (COUNTS_HEADER, binary_confusion,
                                             binary_ground_truth,
                                             binary_prediction,
-                                            check_binary_options)
+                                            check_binary_options,
+                                            per_image_scores)
 
 
 @METRICS.register_module()
@@ -136,7 +137,7 @@ class BinarySegMetric(BaseMetric):
         iou_bg = _ratio(tn, tn + fp + fn, 'background IoU')
         dice_fg = _ratio(2 * tp, 2 * tp + fp + fn, 'Dice')
         dice_bg = _ratio(2 * tn, 2 * tn + fp + fn, 'background Dice')
-        dice_img, iou_img = _per_image_scores(counts)
+        dice_img, iou_img = per_image_scores(counts)
         metrics = dict(
             Dice=dice_fg,
             IoU=iou_fg,
@@ -193,21 +194,7 @@ def _write_counts(path: str, results: List[tuple]) -> None:
         os.makedirs(osp.dirname(path), exist_ok=True)
     with open(path, 'w', newline='') as f:
         writer = csv.writer(f)
-        writer.writerow(['img_path', 'TP', 'FP', 'FN', 'TN'])
+        writer.writerow(COUNTS_HEADER)
         for row in results:
             path_ = row[4] if len(row) > 4 else ''
             writer.writerow([path_, *(int(v) for v in row[:4])])
-
-
-def _per_image_scores(counts: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """Per-image foreground Dice and IoU; 1 when GT and prediction are
-    both empty."""
-    tp, fp, fn = (counts[:, i].astype(np.float64) for i in range(3))
-    errors = fp + fn
-    empty = (tp + errors) == 0
-    dice = np.divide(2 * tp,
-                     2 * tp + errors,
-                     out=np.ones_like(tp),
-                     where=~empty)
-    iou = np.divide(tp, tp + errors, out=np.ones_like(tp), where=~empty)
-    return dice, iou
