@@ -518,17 +518,21 @@ def test_the_kd_step_benchmark_times_each_stage_from_the_cache(
     tool.main(['--kd-config', cfg_file, '--teacher-ckpt', built.ckpt,
                '--cache', built.cache_dir, '--iters', '2', '--warmup', '1',
                '--batch-size', '2', '--size', '128', '--threads', '1',
-               '--clock', 'cpu'])
+               '--clock', 'cpu', '--per-term'])
     out = capsys.readouterr().out
-    rows = dict(re.findall(r'^(student only|KD [a-z ()]+?)\s+[\d.]+\s+'
+    rows = dict(re.findall(r'^(student only|KD [a-z_2 ()]+?)\s+[\d.]+\s+'
                            r'[\d.]+\s+([\d.]+)x$', out, re.M))
-    assert list(rows) == ['student only', 'KD no terms',
-                          'KD imitation (cache)', 'KD preference (cache)']
+    terms = [f'KD {t} only (cache)' for t in IMITATION + PREFERENCE]
+    assert list(rows)[:4] == ['student only', 'KD no terms',
+                              'KD imitation (cache)', 'KD preference (cache)']
+    assert sorted(list(rows)[4:]) == sorted(terms)
     assert rows['student only'] == '1.00'
     assert 'medians of 2 interleaved steps over 3 real batches' in out
-    # 3 steps per stage; each reads only what its terms use, once
-    imitation = ['logits'] + [f'skip{i}' for i in range(1, 6)]
-    assert sorted(reads) == sorted(3 * imitation + 3 * ['embed', 'logits'])
+    # 3 steps per row; each reads only what its terms use, once a step
+    skips = [f'skip{i}' for i in range(1, 6)]
+    expected = (['logits'] + skips + ['embed', 'logits'] + ['logits'] +
+                skips + ['embed', 'logits'])
+    assert sorted(reads) == sorted(3 * expected)
 
 
 def test_the_kd_step_benchmark_refuses_in_one_line(built, capsys,

@@ -19,6 +19,7 @@ config) it times instead, on real batches of the config's train set (each
 sample one of its stored views, so every KD step reads the cache): the
 student-only step, the distiller with every term off, and the cached KD
 step in each curriculum stage, with their ratio to the student-only step.
+``--per-term`` adds the KD step with each distillation term alone.
 
 The steps are timed interleaved (one of each in turn) and reported as
 medians; both loops use the configs' optimizer. Example::
@@ -277,7 +278,10 @@ def cached_main(args: argparse.Namespace) -> None:
     steps = {'student only': train_step(
         student, cycling(batches), build_optimizer(student, optimizer_cfg))}
     # every step kind sees the same sequence of batches
-    for stage, active in (('no terms', ()), *STAGES.items()):
+    stages = [('no terms', ()), *STAGES.items()]
+    if args.per_term:
+        stages += [(f'{term} only', (term, )) for term in distiller.loss_names]
+    for stage, active in stages:
         name = f'KD {stage}' + (' (cache)' if active else '')
         steps[name] = stage_step(
             distiller, active, train_step(distiller, cycling(batches),
@@ -322,6 +326,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cache', default=None,
                         help='a teacher-output cache folder of --kd-config: '
                         'time the cached KD step on real batches instead')
+    parser.add_argument('--per-term', action='store_true',
+                        help='also time the KD step with each distillation '
+                        'term alone (where the extra time goes)')
     add_cfg_options_arg(parser, 'override settings of --kd-config, '
                         'key=value (e.g. model.distill_losses.loss_nce.'
                         'num_samples=64)')
@@ -390,7 +397,10 @@ def live_main(args: argparse.Namespace) -> None:
     steps = {'student only': train_step(student, batch,
                                         build_optimizer(student,
                                                         optimizer_cfg))}
-    for stage, active in STAGES.items():
+    stages = list(STAGES.items())
+    if args.per_term:
+        stages += [(f'{term} only', (term, )) for term in distiller.loss_names]
+    for stage, active in stages:
         steps[f'KD {stage}'] = stage_step(distiller, active, kd_step)
     times = interleave(steps, args.warmup, args.iters, clock)
     print_steps(f'\nbatch {args.batch_size}, {args.size}x{args.size}, '
