@@ -59,6 +59,11 @@ def trigger_visualization_hook(cfg, args) -> None:
     hook = hooks['visualization']
     scope = cfg.get('default_scope', 'mmseg')
     if scope == 'mmpretrain':
+        # labels in a strip under an image enlarged to >= 256 px (mmpretrain
+        # writes them over the image, off its edge on 128x128 inputs)
+        if str(cfg.visualizer.get('type', '')).split('.')[-1] == \
+                'UniversalVisualizer':
+            cfg.visualizer['type'] = 'ClsLabelVisualizer'
         hook['enable'] = True
         hook['show'] = args.show
         hook['wait_time'] = args.wait_time

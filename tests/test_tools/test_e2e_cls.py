@@ -34,12 +34,19 @@ def test_test_tool_reports_metrics_and_dumps(cls_trained, tool, tmp_path):
     cfg, work = cls_trained
     dump = tmp_path / 'preds.pkl'
     out = tool('test.py', cfg, osp.join(work, 'epoch_2.pth'), '--work-dir',
-               str(tmp_path), '--out', str(dump))
+               str(tmp_path), '--out', str(dump), '--show-dir',
+               str(tmp_path / 'vis'))
     log = out.stdout + out.stderr
     assert 'top1' in log and 'macro_f1' in log
     with open(dump, 'rb') as f:
         preds = pickle.load(f)
     assert len(preds) == 18 and 'pred_score' in preds[0]
+    # 64x64 inputs: pictures enlarged to 256 px with a label strip below
+    import cv2
+    pictures = glob.glob(str(tmp_path / 'vis' / '*.png'))
+    assert len(pictures) == 18
+    picture = cv2.imread(pictures[0])
+    assert picture.shape[1] == 256 and picture.shape[0] > 256
 
 
 def test_kd_train_test_and_export_student(cls_trained, tool, tmp_path,
