@@ -34,8 +34,15 @@ ROWS = [('EfficientNet-Lite0 U-Net (pretrained teacher)', 'lite0_teacher'),
         ('MAUNet + imitation stage only from the pretrained teacher',
          'maunet_kd_lite0_imitation'),
         ('MAUNet + curriculum KD from the pretrained teacher, teacher-output '
-         'cache (K = 8)', 'maunet_kd_lite0_cached')]
+         'cache (K = 8)', 'maunet_kd_lite0_cached'),
+        ('MAUNet + the cached curriculum + soft-Dice KD',
+         'maunet_kd_lite0_dicekd_cached'),
+        ('MAUNet alone, task Dice weight 2 (control of the Dice KD row)',
+         'maunet_dice2')]
 BASELINE = 'maunet'
+# further differences (row A - row B) that the docs discuss
+PAIRS = [('maunet_kd_lite0_dicekd_cached', 'maunet_dice2'),
+         ('maunet_kd_lite0_dicekd_cached', 'maunet_kd_lite0_cached')]
 # (name, counts file suffix, bootstrap block): CVC-ClinicDB's 612 frames
 # come from 29 videos, about 21 consecutive frames each.
 DATASETS = [('Kvasir-SEG val', 'kvasir', 1),
@@ -90,23 +97,38 @@ def main() -> None:
           'diff [interval] | ahead at every seed |')
     print('|---|---|---|---|---|')
     for label, prefix in ROWS[3:]:
-        for name, data, block in DATASETS:
-            ours = runs(args.root, prefix, args.seeds, data)
-            base = runs(args.root, BASELINE, args.seeds, data)
-            seeds = [s for s in args.seeds if s in ours and s in base]
-            if not seeds:
-                continue
-            res = seg_bootstrap(np.stack([ours[s] for s in seeds]),
-                                np.stack([base[s] for s in seeds]),
-                                args.num_resamples, block=block)
-            every = all(seg_metrics(ours[s])['Dice'][0] >
-                        seg_metrics(base[s])['Dice'][0] for s in seeds)
-            print(f'| {label} | {name} | ' + ' | '.join(
-                f'{res[k].diff:+.2f} [{res[k].low:+.2f}, {res[k].high:+.2f}]'
-                for k in ('Dice', 'mDice_per_image')) +
-                f' | {"yes" if every else "no"} ({len(seeds)} seed'
-                f'{"s" if len(seeds) > 1 else ""}) |')
+        print_differences(args, label, prefix, BASELINE)
+    names = dict((prefix, label) for label, prefix in ROWS)
+    print()
+    print('Further differences (row A - row B), same bootstrap:')
+    print()
+    print('| row A - row B | data | Dice diff [interval] | per-image Dice '
+          'diff [interval] | A ahead at every seed |')
+    print('|---|---|---|---|---|')
+    for a, b in PAIRS:
+        print_differences(args, f'{names[a]} - {names[b]}', a, b)
 
+
+def print_differences(args: argparse.Namespace, label: str, prefix: str,
+                      baseline: str) -> None:
+    """Table rows: ``prefix`` - ``baseline`` on every data set, over the
+    seeds both have."""
+    for name, data, block in DATASETS:
+        ours = runs(args.root, prefix, args.seeds, data)
+        base = runs(args.root, baseline, args.seeds, data)
+        seeds = [s for s in args.seeds if s in ours and s in base]
+        if not seeds:
+            continue
+        res = seg_bootstrap(np.stack([ours[s] for s in seeds]),
+                            np.stack([base[s] for s in seeds]),
+                            args.num_resamples, block=block)
+        every = all(seg_metrics(ours[s])['Dice'][0] >
+                    seg_metrics(base[s])['Dice'][0] for s in seeds)
+        print(f'| {label} | {name} | ' + ' | '.join(
+            f'{res[k].diff:+.2f} [{res[k].low:+.2f}, {res[k].high:+.2f}]'
+            for k in ('Dice', 'mDice_per_image')) +
+            f' | {"yes" if every else "no"} ({len(seeds)} seed'
+            f'{"s" if len(seeds) > 1 else ""}) |')
 
 if __name__ == '__main__':
     main()
