@@ -256,6 +256,12 @@ def print_steps(title: str, times: Dict[str, List[float]],
               f'{base / ms:>11.2f}x')
 
 
+def _shown(path: str) -> str:
+    """``path`` relative to the repository when it lies inside it."""
+    rel = osp.relpath(path, REPO)
+    return path if rel.startswith('..') else rel
+
+
 def cached_main(args: argparse.Namespace) -> None:
     """Time the student-only step and the cached KD step per stage on real
     batches of the KD config's train set (the cache is read every step)."""
@@ -289,8 +295,8 @@ def cached_main(args: argparse.Namespace) -> None:
     times = interleave(steps, args.warmup, args.iters, args.clock_fn)
     shape = tuple(batches[0]['inputs'][0].shape[-2:])
     print_steps(
-        f'\ncached KD ({osp.relpath(args.kd_config, REPO)}, cache '
-        f'{args.cache}): batch {args.batch_size}, {shape[0]}x{shape[1]}, '
+        f'\ncached KD ({_shown(args.kd_config)}, cache '
+        f'{_shown(args.cache)}): batch {args.batch_size}, {shape[0]}x{shape[1]}, '
         f'{args.threads} thread(s), {args.clock} clock, medians of '
         f'{args.iters} interleaved steps over {len(batches)} real batches '
         f'(each sample one stored view); optimizer {optimizer_cfg}',
