@@ -389,6 +389,10 @@ class TeacherCache:
         self._files = {}
         self._arrays = {}
 
+    def __del__(self) -> None:
+        for file in getattr(self, '_files', {}).values():
+            file.close()
+
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state['_arrays'] = {}
