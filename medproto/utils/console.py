@@ -156,6 +156,7 @@ def build_runner(cfg, verbose: bool = False, extra: Sequence[str] = ()):
     if verbose:
         return runner_cls.from_cfg(cfg)
     silence_expected_warnings()
+    route_checkpoint_notice()
     if not is_console_rank():
         # the other processes of a distributed run repeat rank 0's
         # warnings; their errors still reach the console
@@ -170,6 +171,26 @@ def build_runner(cfg, verbose: bool = False, extra: Sequence[str] = ()):
     if runner.distributed and is_console_rank():
         print(distributed_line(runner), flush=True)
     return runner
+
+
+def route_checkpoint_notice() -> None:
+    """Send mmengine's ``Loads checkpoint by ... from path`` notice to the
+    current logger (so the log file only, :data:`FILE_ONLY_PATTERNS`).
+
+    ``Runner.load_checkpoint`` asks for it with ``logger=None``, which
+    mmengine's ``print_log`` prints to the console as a bare line, beside
+    the runner's own ``Load checkpoint from ...``.
+    """
+    from mmengine.runner.checkpoint import CheckpointLoader
+    original = CheckpointLoader.load_checkpoint.__func__
+    if getattr(original, 'routed_by_medproto', False):
+        return
+
+    def load_checkpoint(cls, filename, map_location=None, logger='current'):
+        return original(cls, filename, map_location, logger or 'current')
+
+    load_checkpoint.routed_by_medproto = True
+    CheckpointLoader.load_checkpoint = classmethod(load_checkpoint)
 
 
 def is_console_rank() -> bool:

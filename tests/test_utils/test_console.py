@@ -119,3 +119,20 @@ def test_the_console_rank_is_read_from_the_launcher(monkeypatch):
     assert is_console_rank()
     monkeypatch.setenv('RANK', '3')
     assert not is_console_rank()
+
+
+def test_the_checkpoint_notice_goes_to_the_logger(tmp_path, capsys):
+    import torch
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    from medproto.utils.console import route_checkpoint_notice
+    path = tmp_path / 'w.pth'
+    torch.save({'w': torch.ones(2)}, path)
+    route_checkpoint_notice()
+    route_checkpoint_notice()  # once only
+    _, console, file_log = _logger()  # the current logger now
+    loaded = CheckpointLoader.load_checkpoint(str(path), logger=None)
+    assert torch.equal(loaded['w'], torch.ones(2))
+    assert 'Loads checkpoint by' not in capsys.readouterr().out
+    assert 'Loads checkpoint by' not in console.getvalue()
+    assert f'from path: {path}' in file_log.getvalue()
