@@ -79,14 +79,30 @@ def trigger_visualization_hook(cfg, args) -> None:
             cfg.visualizer['save_dir'] = args.show_dir
 
 
+def test_folder_name(cfg) -> str:
+    """``test_<date>_<time>``, the same in every process of a distributed
+    test (rank 0's, broadcast: the processes start at different seconds)."""
+    name = time.strftime('test_%Y%m%d_%H%M%S')
+    if cfg.get('launcher', 'none') == 'none':
+        return name
+    from mmengine.dist import broadcast_object_list, init_dist, is_distributed
+    if not is_distributed():
+        env_cfg = cfg.get('env_cfg') or {}
+        # the start method the runner sets (init_dist would pick spawn)
+        import torch.multiprocessing as mp
+        if mp.get_start_method(allow_none=True) is None:
+            mp.set_start_method((env_cfg.get('mp_cfg') or {}).get(
+                'mp_start_method', 'fork'))
+        init_dist(cfg.launcher, **(env_cfg.get('dist_cfg') or {}))
+    names = [name]
+    broadcast_object_list(names)
+    return names[0]
+
+
 def main() -> None:
     args = parse_args()
     with friendly_errors(args.debug):
         cfg = config_from_args(args, TEST_LOADERS)
-        if args.work_dir is None:
-            # keep the training run's saved config: the test's goes beside it
-            cfg.work_dir = osp.join(cfg.work_dir,
-                                    time.strftime('test_%Y%m%d_%H%M%S'))
         try:  # a pattern such as best_Dice_iter_*.pth, as teacher_ckpt
             args.checkpoint = find_checkpoint(args.checkpoint)
         except ValueError as err:
@@ -103,6 +119,9 @@ def main() -> None:
         if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
             raise ConfigError(f'--out must be a .pkl file, got {args.out}')
         prepare_cfg(cfg)
+        if args.work_dir is None:
+            # keep the training run's saved config: the test's goes beside it
+            cfg.work_dir = osp.join(cfg.work_dir, test_folder_name(cfg))
         preflight(cfg, checkpoint=args.checkpoint, check_train_data=False,
                   check_files=not args.skip_data_check)
         for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
