@@ -10,19 +10,10 @@
 #       --num-views 8 --out work_dirs/teacher_cache/lite0_kvasir_k8
 _base_ = ['./maunet_kd_lite0_kvasir.py']
 
-num_views = 8
 teacher_cache = 'work_dirs/teacher_cache/lite0_kvasir_k8'
 
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadBinaryMask'),
-    dict(type='Resize', scale=_base_.img_scale, keep_ratio=False),
-    dict(type='ViewAugment', num_views=num_views, seed=0, hflip_prob=0.5,
-         vflip_prob=0.5, rotate_prob=0.5, degree=180, pad_val=0,
-         seg_pad_val=0),
-    # `sample_idx` and `view_idx` tell the distiller which cached view
-    dict(type='PackSegInputs', meta_keys=_base_.meta_keys + ('view_idx', )),
-]
+# one of the K = 8 stored views per sample (datasets/binary_seg_folder.py)
+train_pipeline = _base_.view_train_pipeline
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 model = dict(teacher_cache=teacher_cache)

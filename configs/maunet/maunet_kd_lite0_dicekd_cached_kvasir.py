@@ -4,10 +4,16 @@
 # (loss_kd, loss_l2) are dominated by the background; this one is
 # normalised by the foreground, as the task loss's Dice term is.
 # Its control is the student alone with the same extra Dice weight on the
-# ground truth (configs/maunet/maunet_dice2_kvasir.py).
-_base_ = ['./maunet_kd_lite0_cached_kvasir.py']
+# ground truth (configs/maunet/maunet_dice2_kvasir.py). Reads the cache of
+# maunet_kd_lite0_cached_kvasir.py (build it as that file says).
+_base_ = ['./maunet_kd_lite0_kvasir.py']
+
+# one of the K = 8 stored views per sample (datasets/binary_seg_folder.py)
+train_pipeline = _base_.view_train_pipeline
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 model = dict(
+    teacher_cache='work_dirs/teacher_cache/lite0_kvasir_k8',
     distill_losses=dict(
         loss_dice_kd=dict(
             type='medproto.DiceKDLoss',

@@ -21,6 +21,22 @@ train_pipeline = [
     dict(type='RandomRotate', prob=0.5, degree=180, pad_val=0, seg_pad_val=0),
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
+# The train pipeline of a distillation from a teacher-output cache (the
+# distiller's `teacher_cache`): ViewAugment replaces the random flips and
+# rotation above by one of `num_views` fixed views per image (flips h/v with
+# p 0.5, rotation by U(-180, 180) degrees with p 0.5), drawn per sample;
+# `sample_idx` and `view_idx` tell the distiller which cached view to read.
+# The cache is built with the same K and refuses any other pipeline.
+num_views = 8
+view_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadBinaryMask'),
+    dict(type='Resize', scale=img_scale, keep_ratio=False),
+    dict(type='ViewAugment', num_views=num_views, seed=0, hflip_prob=0.5,
+         vflip_prob=0.5, rotate_prob=0.5, degree=180, pad_val=0,
+         seg_pad_val=0),
+    dict(type='PackSegInputs', meta_keys=meta_keys + ('view_idx', )),
+]
 # The mask is loaded after Resize, so metrics are computed at the original
 # resolution (the segmentor resizes its prediction back to `ori_shape`).
 test_pipeline = [
