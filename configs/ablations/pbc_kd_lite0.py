@@ -6,7 +6,7 @@
 #   python tools/ablation.py configs/ablations/pbc_kd_lite0.py \
 #       --only teacher --seeds 42
 #   python tools/ablation.py configs/ablations/pbc_kd_lite0.py \
-#       --only student kd reviewkd rkd+reviewkd
+#       --only student kd reviewkd rkd+reviewkd kd_task1
 #   python tools/analysis_tools/compare_runs.py \
 #       configs/ablations/pbc_kd_lite0.py kd student
 name = 'pbc_kd_lite0'
@@ -22,6 +22,12 @@ configs = [
          cfg_options=_teacher)
     for label, method in [('kd', 'kd'), ('reviewkd', 'reviewkd'),
                           ('rkd+reviewkd', 'rkd_reviewkd')]
+] + [
+    # KD with the student's class-balanced task loss at full weight instead
+    # of mdistiller's 0.1 (docs/results.md, "KD's task-loss weight")
+    dict(label='kd_task1', config=f'{_dir}kd_lite0_nano_proto5_lt100.py',
+         cfg_options=dict(model=dict(_teacher['model'],
+                                     task_loss_weight=1.0)))
 ]
 seeds = [42, 7, 0]
 metrics = ['top1', 'mean_recall', 'macro_f1', 'many_recall', 'medium_recall',
