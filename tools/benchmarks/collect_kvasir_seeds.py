@@ -38,7 +38,10 @@ ROWS = [('EfficientNet-Lite0 U-Net (pretrained teacher)', 'lite0_teacher'),
         ('MAUNet + the cached curriculum + soft-Dice KD',
          'maunet_kd_lite0_dicekd_cached'),
         ('MAUNet alone, task Dice weight 2 (control of the Dice KD row)',
-         'maunet_dice2')]
+         'maunet_dice2'),
+        # the same config and seed as 'maunet' with mmengine's
+        # IterBasedTrainLoop + DefaultSampler (another data order)
+        ('MAUNet alone, mmengine sampler', 'maunet_defaultsampler')]
 BASELINE = 'maunet'
 # further differences (row A - row B) that the docs discuss
 PAIRS = [('maunet_kd_lite0_dicekd_cached', 'maunet_dice2'),
