@@ -23,9 +23,5 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 # terms), reading the teacher's outputs from the cache
 model = dict(teacher_cache=teacher_cache)
 
-custom_hooks = [
-    _base_.curriculum_hook,
-    # checks the cache against this run's pipeline, data files and K
-    dict(type='medproto.TeacherCacheHook'),
-    dict(type='medproto.SafeCheckpointHook'),
-]
+# the curriculum, the cache's check (pipeline, data files, K), safe checkpoints
+custom_hooks = _base_.cached_curriculum_hooks

@@ -19,3 +19,11 @@ curriculum_hook = dict(
                 loss_feat=dict(type='cosine', direction='fall'))),
         dict(name='preference', end=1.0, losses=['loss_nce', 'loss_l2']),
     ])
+# The hooks of the curriculum run from a teacher-output cache (a config that
+# sets the distiller's `teacher_cache`): the curriculum, the cache's check
+# against this run's pipeline, data files and K, and safe checkpoints.
+cached_curriculum_hooks = [
+    curriculum_hook,
+    dict(type='medproto.TeacherCacheHook'),
+    dict(type='medproto.SafeCheckpointHook'),
+]
