@@ -1,6 +1,6 @@
 # Copyright (c) medproto contributors. All rights reserved.
 """The prototype head with a long-tail loss (configs/pbc/
-dual_nano_proto10_{balsoftmax,la}_lt100.py): proto10 with only the head's
+dual_nano_proto10_balsoftmax_lt100.py): proto10 with only the head's
 classification loss swapped for the baseline's, and one training step of
 that head on a constructed batch."""
 import copy
@@ -17,8 +17,7 @@ import medproto  # noqa: F401  (registries)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PBC = osp.join(ROOT, 'configs', 'pbc')
-ROWS = dict(balsoftmax='BalancedSoftmaxLoss',
-            la='LogitAdjustedCrossEntropyLoss')
+ROWS = dict(balsoftmax='BalancedSoftmaxLoss')
 
 
 def load(name: str) -> Config:
