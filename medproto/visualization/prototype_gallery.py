@@ -592,3 +592,54 @@ def gallery_dataset_cfg(cfg: Any, split: str = 'train') -> dict:
         return ds
 
     return strip(dataset)
+
+
+def build_split_dataset(cfg: Any, split: str,
+                        max_images: Optional[int] = None
+                        ) -> Tuple[Any, Optional[List[str]],
+                                   Optional[List[int]]]:
+    """Build a split with the test pipeline for an analysis tool.
+
+    Checks that the split's data folders exist, builds
+    :func:`gallery_dataset_cfg` in the config's default scope and, with
+    ``max_images`` below the dataset's size and labels available, keeps a
+    class-stratified subset (:func:`stratified_indices`: every class, not
+    the first ones of a class-sorted folder).
+
+    Args:
+        cfg (Config): The experiment config.
+        split (str): ``'train'`` or ``'val'``.
+        max_images (int, optional): Keep at most this many images.
+            Defaults to None (all).
+
+    Returns:
+        tuple: The dataset (a ``Subset`` when stratified), the class names
+        of its metainfo (or None) and the kept indices (or None when the
+        whole dataset is kept or it has no labels to stratify by).
+
+    Raises:
+        ValueError: One sentence naming a missing data folder, or what
+            :func:`gallery_dataset_cfg` refuses.
+    """
+    import os.path as osp
+
+    from mmengine.registry import DATASETS, init_default_scope
+
+    from ..utils.cli import _dataset_roots
+    for key, root in _dataset_roots(cfg):
+        if key.startswith(f'{split}_dataloader') and not osp.isdir(root):
+            raise ValueError(
+                f"data folder '{root}' ({key}) does not exist: put the "
+                f'dataset there (see docs/datasets.md) or pass '
+                f'--cfg-options {key}=/path/to/data')
+    dataset_cfg = gallery_dataset_cfg(cfg, split)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    dataset = DATASETS.build(dataset_cfg)
+    class_names = (getattr(dataset, 'metainfo', None) or {}).get('classes')
+    subset = None
+    if max_images is not None and max_images < len(dataset) and hasattr(
+            dataset, 'get_gt_labels'):
+        subset = stratified_indices(
+            [int(x) for x in dataset.get_gt_labels()], max_images)
+        dataset = torch.utils.data.Subset(dataset, subset)
+    return dataset, class_names, subset

@@ -25,18 +25,15 @@ sys.path.insert(0,
 
 import medproto  # noqa: E402,F401  (installs the compat layer first)
 import torch  # noqa: E402
-from mmengine.registry import DATASETS, init_default_scope  # noqa: E402
 
-from medproto.utils.cli import (ConfigError, _dataset_roots,  # noqa: E402
-                                add_cfg_options_arg, add_debug_arg,
-                                friendly_errors, load_config)
+from medproto.utils.cli import (ConfigError, add_cfg_options_arg,  # noqa: E402
+                                add_debug_arg, friendly_errors, load_config)
 from medproto.utils.model_loading import (  # noqa: E402
     build_model_from_config, load_weights, unwrap_student)
-from medproto.visualization.prototype_gallery import \
-    stratified_indices  # noqa: E402
 from medproto.visualization import (  # noqa: E402
-    PrototypeGallery, build_prototype_gallery, gallery_dataset_cfg,
-    plot_prototype_gallery)
+    PrototypeGallery, build_prototype_gallery, plot_prototype_gallery)
+from medproto.visualization.prototype_gallery import \
+    build_split_dataset  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -94,36 +91,17 @@ def main(argv: Optional[List[str]] = None) -> PrototypeGallery:
         cfg = load_config(args.config)
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
-        for key, root in _dataset_roots(cfg):
-            if key.startswith(f'{args.split}_dataloader') and \
-                    not osp.isdir(root):
-                raise ConfigError(
-                    f"data folder '{root}' ({key}) does not exist: put the "
-                    f'dataset there (see docs/datasets.md) or pass '
-                    f'--cfg-options {key}=/path/to/data')
         try:
-            dataset_cfg = gallery_dataset_cfg(cfg, args.split)
+            dataset, class_names, subset = build_split_dataset(
+                cfg, args.split, args.max_images)
         except ValueError as err:
             raise ConfigError(f'{args.config}: {err}') from None
-
         model = build_model_from_config(cfg)
         load_weights(model, args.checkpoint)
         model = unwrap_student(model)
         device = args.device or ('cuda'
                                  if torch.cuda.is_available() else 'cpu')
         model.to(device).eval()
-
-        init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-        dataset = DATASETS.build(dataset_cfg)
-        class_names = (getattr(dataset, 'metainfo', None) or {}).get(
-            'classes')
-        subset = None
-        if args.max_images is not None and args.max_images < len(dataset) \
-                and hasattr(dataset, 'get_gt_labels'):
-            # every class, not the first ones of a class-sorted folder
-            subset = stratified_indices(
-                [int(x) for x in dataset.get_gt_labels()], args.max_images)
-            dataset = torch.utils.data.Subset(dataset, subset)
         try:
             gallery = build_prototype_gallery(
                 model,

@@ -30,15 +30,13 @@ sys.path.insert(0,
 
 import medproto  # noqa: E402,F401  (installs the compat layer first)
 import torch  # noqa: E402
-from mmengine.registry import DATASETS, init_default_scope  # noqa: E402
 
-from medproto.utils.cli import (ConfigError, _dataset_roots,  # noqa: E402
-                                add_cfg_options_arg, add_debug_arg,
-                                friendly_errors, load_config)
+from medproto.utils.cli import (ConfigError, add_cfg_options_arg,  # noqa: E402
+                                add_debug_arg, friendly_errors, load_config)
 from medproto.utils.model_loading import (  # noqa: E402
     build_model_from_config, load_weights, unwrap_student)
-from medproto.visualization.prototype_gallery import (  # noqa: E402
-    gallery_dataset_cfg, stratified_indices)
+from medproto.visualization.prototype_gallery import \
+    build_split_dataset  # noqa: E402
 from medproto.visualization.prototype_usage import (  # noqa: E402
     PrototypeUsage, prototype_usage, require_prototype_head)
 
@@ -95,35 +93,21 @@ def main(argv: Optional[List[str]] = None) -> PrototypeUsage:
                                  if torch.cuda.is_available() else 'cpu')
         model.to(device).eval()
 
-        for key, root in _dataset_roots(cfg):
-            if key.startswith(f'{args.split}_dataloader') and \
-                    not osp.isdir(root):
-                raise ConfigError(
-                    f"data folder '{root}' ({key}) does not exist: put the "
-                    f'dataset there (see docs/datasets.md) or pass '
-                    f'--cfg-options {key}=/path/to/data')
         try:
-            dataset_cfg = gallery_dataset_cfg(cfg, args.split)
+            dataset, class_names, subset = build_split_dataset(
+                cfg, args.split, args.max_images)
         except ValueError as err:
             raise ConfigError(f'{args.config}: {err}') from None
-        init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-        dataset = DATASETS.build(dataset_cfg)
-        class_names = (getattr(dataset, 'metainfo', None) or {}).get(
-            'classes')
         if class_names is not None and len(class_names) != head.num_classes:
             class_names = None
         counts = cfg.model.get('head', {}).get('class_counts') or cfg.get(
             'class_counts')
         if counts is not None and len(counts) != head.num_classes:
             counts = None
-        if args.max_images is not None and args.max_images < len(dataset):
-            if hasattr(dataset, 'get_gt_labels'):
-                keep = stratified_indices(
-                    [int(x) for x in dataset.get_gt_labels()],
-                    args.max_images)
-            else:
-                keep = list(range(args.max_images))
-            dataset = torch.utils.data.Subset(dataset, keep)
+        if args.max_images is not None and subset is None and \
+                args.max_images < len(dataset):
+            dataset = torch.utils.data.Subset(
+                dataset, list(range(args.max_images)))
         try:
             usage = prototype_usage(
                 model,
