@@ -22,7 +22,11 @@ step in each curriculum stage, with their ratio to the student-only step.
 ``--per-term`` adds the KD step with each distillation term alone.
 
 The steps are timed interleaved (one of each in turn) and reported as
-medians; both loops use the configs' optimizer. Example::
+medians; both loops use the configs' optimizer. ``--cfg-options`` times
+the KD config with other settings, e.g. the opt-in cheaper ones
+(``model.distill_losses.loss_feat.max_side=32`` with the same
+``max_side`` on the skip connectors, ``model.distill_losses.loss_nce.
+num_samples=64``; see docs/results.md). Example::
 
     python tools/benchmarks/benchmark_kd_step.py --threads 1 --clock cpu
     python tools/benchmarks/benchmark_kd_step.py --threads 1 --clock cpu \

@@ -9,6 +9,10 @@ A config binds every argument of a loss's ``forward`` to a reference:
   and ``'sample_idx'`` (LongTensor (B,)): fields of the data samples.
 
 A list of references binds a list of values (e.g. several feature levels).
+
+A loss that reads a connector's map only at a few pixels may name that
+argument in its ``pixelwise_inputs``; the distiller then passes a
+:class:`PixelwiseMap` instead of the map (see there).
 """
 import inspect
 from typing import Callable, Dict, List, Mapping, NamedTuple, Sequence, Union
@@ -16,7 +20,8 @@ from typing import Callable, Dict, List, Mapping, NamedTuple, Sequence, Union
 import torch
 from torch import Tensor
 
-__all__ = ['InputRef', 'RefDict', 'parse_input_refs', 'resolve_all',
+__all__ = ['InputRef', 'RefDict', 'PixelwiseMap', 'parse_input_refs',
+           'resolve_all',
            'check_forward_arguments', 'gather_data_field', 'DATA_FIELDS']
 
 #: References to fields of the data samples.
@@ -40,6 +45,70 @@ class InputRef(NamedTuple):
 
 #: Argument name -> parsed reference(s).
 RefDict = Dict[str, Union[InputRef, List[InputRef]]]
+
+
+class PixelwiseMap:
+    """A connector's (N, C, H, W) output map, computed only at the pixels a
+    loss reads.
+
+    The distiller passes one, instead of the map, to a loss argument that
+    the loss lists in its ``pixelwise_inputs`` when the argument is a single
+    connector output (``'c.<name>'``) that nothing else reads and the
+    connector has ``forward_at(*inputs, batch_idx, pixel_idx)`` and
+    ``output_shape(*inputs)`` (e.g.
+    :class:`~medproto.distill.connectors.Conv1x1Connector`, exact: its
+    BatchNorm statistics stay those of the whole map). The loss evaluates
+    it once, with :meth:`at` (or :meth:`zero` when it reads no pixel), so
+    the connector runs once per step as it would on the full map.
+
+    Args:
+        connector (nn.Module): The connector.
+        inputs (list): Its resolved inputs.
+    """
+
+    def __init__(self, connector, inputs: Sequence) -> None:
+        self.connector = connector
+        self.inputs = list(inputs)
+        self.shape = torch.Size(connector.output_shape(*self.inputs))
+        self._used = False
+
+    @property
+    def device(self) -> torch.device:
+        """torch.device: Where the input lies."""
+        return self.inputs[0].device
+
+    def dim(self) -> int:
+        """int: Dimensions of the map (4)."""
+        return len(self.shape)
+
+    def size(self, dim: int) -> int:
+        """int: ``shape[dim]``."""
+        return self.shape[dim]
+
+    def at(self, batch_idx: Tensor, pixel_idx: Tensor) -> Tensor:
+        """``map.flatten(2)[batch_idx, :, pixel_idx]``, (M, C).
+
+        Args:
+            batch_idx (Tensor): (M,) image indices.
+            pixel_idx (Tensor): (M,) flat pixel indices (``h * W + w``),
+                distinct (image, pixel) pairs.
+        """
+        if self._used:
+            raise RuntimeError('a PixelwiseMap is evaluated once per step '
+                               '(the connector would update its running '
+                               'statistics twice)')
+        self._used = True
+        return self.connector.forward_at(*self.inputs, batch_idx, pixel_idx)
+
+    def zero(self) -> Tensor:
+        """A 0 connected to the connector's graph (its statistics computed
+        as the full map's would be), for a loss with nothing to compare."""
+        empty = torch.zeros(0, dtype=torch.long, device=self.device)
+        return self.at(empty, empty).sum() * 0.0
+
+    def __repr__(self) -> str:
+        return (f'PixelwiseMap({type(self.connector).__name__}, '
+                f'shape={tuple(self.shape)})')
 
 
 def _parse_one(ref: str, owner: str, names: Mapping[str, Sequence[str]]):

@@ -18,7 +18,7 @@ from medproto.distill.teacher_cache import (TeacherCache, TeacherCacheError,
                                             sha256_file, sha256_json)
 from medproto.registry import MODELS
 from medproto.utils.paths import model_cfg_from_file, resolve_checkpoint
-from .inputs import (InputRef, RefDict, check_forward_arguments,
+from .inputs import (InputRef, PixelwiseMap, RefDict, check_forward_arguments,
                      gather_data_field, parse_input_refs, resolve_all)
 
 ModelCfg = Union[dict, nn.Module]
@@ -158,6 +158,8 @@ class SingleTeacherDistiller(BaseModel):
         self.distill_losses = nn.ModuleDict()
         self._loss_inputs: Dict[str, RefDict] = {}
         self._build_losses(distill_losses or {})
+        #: (loss, argument) pairs given a PixelwiseMap instead of a map.
+        self._pixelwise = self._pixelwise_arguments()
         #: Loss name -> factor (0 switches the term off); set by
         #: :class:`medproto.engine.hooks.CurriculumDistillHook`.
         self.loss_scales: Dict[str, float] = {
@@ -230,6 +232,29 @@ class SingleTeacherDistiller(BaseModel):
             check_forward_arguments(module.forward, list(inputs),
                                     f'loss {name!r}')
             self.distill_losses[name] = module
+
+    def _pixelwise_arguments(self) -> set:
+        """The (loss, argument) pairs that get a :class:`PixelwiseMap`: the
+        loss lists the argument in ``pixelwise_inputs``, the argument is
+        one connector output that no other input reads, and the connector
+        can compute single pixels (``forward_at``). The values and
+        gradients are those of the full map; only the cost differs."""
+        uses: Dict[InputRef, int] = {}
+        specs = list(self._connector_inputs.values()) + [
+            spec for inputs in self._loss_inputs.values()
+            for spec in inputs.values()]
+        for spec in specs:
+            for ref in spec if isinstance(spec, list) else [spec]:
+                uses[ref] = uses.get(ref, 0) + 1
+        pairs = set()
+        for name, module in self.distill_losses.items():
+            for arg in getattr(module, 'pixelwise_inputs', ()):
+                ref = self._loss_inputs[name].get(arg)
+                if (isinstance(ref, InputRef) and ref.kind == 'c'
+                        and uses[ref] == 1 and hasattr(
+                            self.connectors[ref.name], 'forward_at')):
+                    pairs.add((name, arg))
+        return pairs
 
     def load_teacher_checkpoint(self, filename: str,
                                 prefix: Optional[str] = None) -> None:
@@ -459,8 +484,11 @@ class SingleTeacherDistiller(BaseModel):
                 if name in losses:
                     raise KeyError(f'distill loss name {name!r} is also a '
                                    'task loss of the student; rename it')
-                kwargs = {arg: resolve_all(spec, resolve)
-                          for arg, spec in self._loss_inputs[name].items()}
+                kwargs = {
+                    arg: (self._pixelwise_map(spec, resolve)
+                          if (name, arg) in self._pixelwise else
+                          resolve_all(spec, resolve))
+                    for arg, spec in self._loss_inputs[name].items()}
                 module.progress = dict(progress)
                 losses[name] = module(**kwargs) * scale
         if self.loss_weighting is not None:
@@ -503,6 +531,12 @@ class SingleTeacherDistiller(BaseModel):
             value = gather_data_field(ref.name, data_samples, inputs.device)
         cache[ref] = value
         return value
+
+    def _pixelwise_map(self, ref: InputRef, resolve) -> PixelwiseMap:
+        """The connector ``ref`` on its resolved inputs, not yet run."""
+        args = resolve_all(self._connector_inputs[ref.name], resolve)
+        return PixelwiseMap(self.connectors[ref.name],
+                            args if isinstance(args, list) else [args])
 
     def _weighted(self, losses: Dict[str, object]) -> Dict[str, Tensor]:
         terms = {k: v for k, v in losses.items()

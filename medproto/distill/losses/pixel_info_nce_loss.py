@@ -1,7 +1,7 @@
 # Copyright (c) medproto contributors. All rights reserved.
 """Pixel-level InfoNCE between student and teacher embeddings."""
 import math
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -12,6 +12,9 @@ from medproto.registry import MODELS
 from .base_distill_loss import BaseDistillLoss
 from .utils import (check_positive, check_positive_int, check_same_shape,
                     zero_loss)
+
+if TYPE_CHECKING:  # the distiller imports the losses' package
+    from medproto.distill.distillers.inputs import PixelwiseMap
 
 
 @MODELS.register_module()
@@ -51,7 +54,16 @@ class PixelInfoNCELoss(BaseDistillLoss):
             :class:`~medproto.engine.hooks.RngStateHook` checkpoints its
             state and a resumed run samples the same pixels. Defaults to
             None.
+
+    ``embed_S`` is read only at the sampled pixels, so the distiller may
+    pass a :class:`~medproto.distill.distillers.inputs.PixelwiseMap`
+    (``pixelwise_inputs``): a connector in front of it (e.g. the 1x1 conv +
+    BatchNorm to the teacher's channels) then computes those pixels only,
+    with the same values and gradients.
     """
+
+    #: Arguments that may be a PixelwiseMap instead of a tensor.
+    pixelwise_inputs = ('embed_S', )
 
     def __init__(self,
                  tau: float = 0.1,
@@ -92,12 +104,13 @@ class PixelInfoNCELoss(BaseDistillLoss):
                 labels.append(torch.full_like(chosen, label))
         return torch.cat(batch_idx), torch.cat(pixel_idx), torch.cat(labels)
 
-    def forward(self, embed_S: Tensor, embed_T: Tensor,
-                gt_mask: Tensor) -> Tensor:
+    def forward(self, embed_S: Union[Tensor, 'PixelwiseMap'],
+                embed_T: Tensor, gt_mask: Tensor) -> Tensor:
         """Compute the loss.
 
         Args:
-            embed_S (Tensor): Student pixel embeddings, (N, D, h, w).
+            embed_S (Tensor | PixelwiseMap): Student pixel embeddings,
+                (N, D, h, w).
             embed_T (Tensor): Teacher pixel embeddings, (N, D, h, w);
                 detached here.
             gt_mask (Tensor): Binary ground truth in {0, 1}, (N, 1, H, W)
@@ -122,9 +135,17 @@ class PixelInfoNCELoss(BaseDistillLoss):
         batch_idx, pixel_idx, labels = (batch_idx.to(device),
                                         pixel_idx.to(device),
                                         labels.to(device))
+        fg = labels == 1
+        if not fg.any() or fg.all():
+            if isinstance(embed_S, Tensor):
+                return zero_loss(embed_S)
+            return embed_S.zero()
         # (N, D, h * w) indexed at (n, :, p) -> (M, D)
-        anchors = F.normalize(
-            embed_S.flatten(2)[batch_idx, :, pixel_idx], dim=1)
+        if isinstance(embed_S, Tensor):
+            anchors = embed_S.flatten(2)[batch_idx, :, pixel_idx]
+        else:
+            anchors = embed_S.at(batch_idx, pixel_idx)
+        anchors = F.normalize(anchors, dim=1)
         keys = F.normalize(
             embed_T.detach().flatten(2)[batch_idx, :, pixel_idx], dim=1)
         # The negatives of an anchor are all sampled pixels of the *other*
@@ -133,9 +154,6 @@ class PixelInfoNCELoss(BaseDistillLoss):
         # logaddexp(pos, logsumexp(neg)). 4-10x cheaper than the masked
         # full matrix at M = 4096, same value. The unit vectors bound the
         # similarities by 1 / tau, so exp() needs no shift for tau >= 0.03.
-        fg = labels == 1
-        if not fg.any() or fg.all():
-            return zero_loss(embed_S)
         terms = []
         for own in (fg, ~fg):
             a, k, k_other = anchors[own], keys[own], keys[~own]

@@ -7,7 +7,8 @@ that several logit losses share, and turn the training progress into a
 warm-up factor.
 """
 from numbers import Real
-from typing import Any, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import (Any, Iterable, List, Mapping, Optional, Sequence, Tuple,
+                    Union)
 
 import torch.nn.functional as F
 from torch import Tensor
@@ -245,3 +246,61 @@ def zero_loss(*tensors: Tensor) -> Tensor:
         Tensor: A 0-d tensor equal to 0.
     """
     return sum(t.sum() * 0.0 for t in tensors)
+
+
+def check_max_side(value: Any) -> Optional[int]:
+    """Return ``value`` after checking that it is None or an int >= 1.
+
+    Args:
+        value (Any): The ``max_side`` setting.
+
+    Returns:
+        int | None: ``value``.
+    """
+    if value is None:
+        return None
+    return check_positive_int('max_side', value)
+
+
+def max_side_size(height: int, width: int,
+                  max_side: Optional[int]) -> Tuple[int, int]:
+    """The size a (height, width) map has after :func:`pool_to_max_side`.
+
+    Args:
+        height (int): Map height.
+        width (int): Map width.
+        max_side (int, optional): The largest side kept; None keeps all.
+
+    Returns:
+        tuple[int, int]: ``(min(height, max_side), min(width, max_side))``.
+    """
+    if max_side is None:
+        return height, width
+    return min(height, max_side), min(width, max_side)
+
+
+def pool_to_max_side(x: Tensor, max_side: Optional[int]) -> Tensor:
+    """Average-pool a map (N, C, H, W) to at most ``max_side`` per side.
+
+    ``F.adaptive_avg_pool2d(x, (min(H, max_side), min(W, max_side)))``
+    (e.g. a 128x128 map with ``max_side=32``: means of 4x4 blocks,
+    computed by ``F.avg_pool2d`` where the sides divide, the same values
+    at a fraction of the time); maps no larger, and any ``x`` when
+    ``max_side`` is None, are returned as they are.
+
+    Args:
+        x (Tensor): (N, C, H, W).
+        max_side (int, optional): The largest side kept.
+
+    Returns:
+        Tensor: ``x`` or its pooled map.
+    """
+    if max_side is None or x.dim() != 4:
+        return x
+    height, width = x.shape[-2:]
+    size = max_side_size(height, width, max_side)
+    if size == (height, width):
+        return x
+    if height % size[0] == 0 and width % size[1] == 0:
+        return F.avg_pool2d(x, (height // size[0], width // size[1]))
+    return F.adaptive_avg_pool2d(x, size)

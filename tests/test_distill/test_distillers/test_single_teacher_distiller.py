@@ -367,3 +367,66 @@ def test_teacher_channels_last_changes_the_layout_not_the_values():
         assert torch.allclose(got[key], want[key], rtol=1e-5, atol=1e-6), key
     with pytest.raises(ValueError, match='teacher_channels_last'):
         build(cls_distiller_cfg(teacher_channels_last='yes'))
+
+
+def _nce_distiller_cfg(extra_losses=None) -> dict:
+    losses = dict(loss_nce=dict(
+        type='medproto.PixelInfoNCELoss', tau=0.5, num_samples=4, seed=3,
+        inputs=dict(embed_S='c.embed', embed_T='t.stem',
+                    gt_mask='gt_mask')))
+    losses.update(extra_losses or {})
+    return dict(
+        type='medproto.SingleTeacherDistiller',
+        student=seg_model(width=4),
+        teacher=seg_model(width=6),
+        student_recorders=dict(stem='backbone.stem'),
+        teacher_recorders=dict(stem='backbone.stem'),
+        connectors=dict(embed=dict(type='medproto.Conv1x1Connector',
+                                   in_channels=4, out_channels=6,
+                                   input='s.stem')),
+        distill_losses=losses)
+
+
+@pytest.mark.parametrize('mask', ['random', 'empty'])
+def test_connector_read_at_sampled_pixels_equals_the_full_map(mask):
+    """PixelInfoNCELoss reads its connector's map only at the sampled
+    pixels (a PixelwiseMap): the same loss, gradients and BatchNorm
+    running statistics as indexing the full map."""
+    torch.manual_seed(0)
+    fast = build(_nce_distiller_cfg(), scope='mmseg').train()
+    assert fast._pixelwise == {('loss_nce', 'embed_S')}
+    full = copy.deepcopy(fast)
+    full._pixelwise = set()  # the full connector map, then indexed
+    batch = seg_batch(size=16)
+    if mask == 'empty':  # no foreground: a graph-connected zero
+        for sample in batch['data_samples']:
+            sample.gt_sem_seg.data.zero_()
+    torch.manual_seed(1)  # the head's dropout
+    got = loss_step(fast, batch)
+    torch.manual_seed(1)
+    want = loss_step(full, batch)
+    torch.testing.assert_close(got['loss_nce'], want['loss_nce'])
+    assert (got['loss_nce'] > 0) == (mask == 'random')
+    for model, losses in ((fast, got), (full, want)):
+        model.zero_grad()
+        sum(v for k, v in losses.items() if 'loss' in k).backward()
+    for (name, p), q in zip(fast.named_parameters(), full.parameters()):
+        if q.grad is None:
+            assert p.grad is None, name
+        else:
+            torch.testing.assert_close(p.grad, q.grad, rtol=1e-5,
+                                       atol=1e-6, msg=name)
+    assert fast.connectors['embed'].layers[0].weight.grad is not None
+    for (name, b), c in zip(fast.connectors.named_buffers(),
+                            full.connectors.buffers()):
+        torch.testing.assert_close(b, c, msg=name)
+
+
+def test_a_connector_read_twice_is_computed_in_full():
+    twice = dict(loss_feat=dict(type='medproto.FeatureAlignLoss',
+                                inputs=dict(feats_S='c.embed',
+                                            feats_T='t.stem')))
+    model = build(_nce_distiller_cfg(twice), scope='mmseg')
+    assert model._pixelwise == set()
+    losses = loss_step(model.train(), seg_batch(size=16))
+    assert {'loss_nce', 'loss_feat'} <= set(losses)
