@@ -72,10 +72,8 @@ class Conv1x1Connector(nn.Module):
         most ``max_side`` per side when set)."""
         layers = self.layers
         x = pool_to_max_side(x, self.max_side)
-        if len(layers) > 1 and isinstance(layers[1], nn.BatchNorm2d) \
-                and can_fuse_conv1x1_bn(x, layers[0], layers[1]):
-            out = conv1x1_bn_train(x, layers[0], layers[1])
-            return layers[2](out) if len(layers) > 2 else out
+        if self._fusable(x, any_size=False):
+            return self._after_bn(conv1x1_bn_train(x, layers[0], layers[1]))
         return layers(x)
 
     def forward_at(self, x: Tensor, batch_idx: Tensor,
@@ -99,13 +97,22 @@ class Conv1x1Connector(nn.Module):
         """
         layers = self.layers
         x = pool_to_max_side(x, self.max_side)
-        if len(layers) > 1 and isinstance(layers[1], nn.BatchNorm2d) \
-                and can_fuse_conv1x1_bn(x, layers[0], layers[1],
-                                        any_size=True):
-            out = conv1x1_bn_train_at(x, layers[0], layers[1], batch_idx,
-                                      pixel_idx)
-            return layers[2](out) if len(layers) > 2 else out
+        if self._fusable(x, any_size=True):
+            return self._after_bn(
+                conv1x1_bn_train_at(x, layers[0], layers[1], batch_idx,
+                                    pixel_idx))
         return layers(x).flatten(2)[batch_idx, :, pixel_idx]
+
+    def _fusable(self, x: Tensor, any_size: bool) -> bool:
+        """Whether conv + BatchNorm run as one fused product on ``x``."""
+        layers = self.layers
+        return len(layers) > 1 and isinstance(
+            layers[1], nn.BatchNorm2d) and can_fuse_conv1x1_bn(
+                x, layers[0], layers[1], any_size=any_size)
+
+    def _after_bn(self, out: Tensor) -> Tensor:
+        """The layers after the BatchNorm (the optional ReLU)."""
+        return self.layers[2](out) if len(self.layers) > 2 else out
 
     def output_shape(self, x: Tensor) -> torch.Size:
         """The shape of ``self(x)`` for an input ``x``, without computing
