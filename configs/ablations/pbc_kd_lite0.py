@@ -24,7 +24,7 @@ configs = [
                           ('rkd+reviewkd', 'rkd_reviewkd')]
 ] + [
     # KD with the student's class-balanced task loss at full weight instead
-    # of mdistiller's 0.1 (docs/results.md, "KD's task-loss weight")
+    # of mdistiller's 0.1 (docs/results_history.md, "KD's task-loss weight")
     dict(label='kd_task1', config=f'{_dir}kd_lite0_nano_proto5_lt100.py',
          cfg_options=dict(model=dict(_teacher['model'],
                                      task_loss_weight=1.0)))

@@ -6,7 +6,7 @@
 # Experiment configs add class_counts (class-balanced cluster weights) and a
 # class-balanced CE for their training set. The prototype EMA is slow
 # (momentum 0.999): a fast one (0.9) fought the gradient and cost 10 points
-# of top-1 on PBC-LT100 (docs/results.md).
+# of top-1 on PBC-LT100 (docs/results_history.md).
 model = dict(
     type='ImageClassifier',
     backbone=dict(
