@@ -3,7 +3,8 @@
 # Softmax (Ren et al. 2020; = logit-adjusted CE, Menon et al. 2021, tau 1),
 # LDAM-DRW (Cao et al. 2019), cRT (Kang et al. 2020; stage 2 of the CE row
 # of the same seed, so it is listed after it), the 10-prototype head, and
-# that head with Balanced Softmax or with softmax pooling.
+# that head with Balanced Softmax, with softmax pooling or with the balanced
+# (Sinkhorn) prototype assignment.
 # Post-hoc logit adjustment and tau-normalisation are test options of the CE
 # rows' checkpoints (docs/long_tail.md).
 #   python tools/ablation.py configs/ablations/cls_lt_baselines.py
@@ -35,6 +36,10 @@ configs = [
     dict(label='proto10_softpool_lt100',
          config='configs/pbc/dual_nano_proto10_lt100.py',
          cfg_options={'model.head.pooling': 'softmax'}),
+    # ... and with the balanced (Sinkhorn-Knopp) assignment of a class's
+    # images to its prototypes instead of the nearest prototype.
+    dict(label='proto10_sinkhorn_lt100',
+         config='configs/pbc/dual_nano_proto10_sinkhorn_lt100.py'),
 ]
 seeds = [42, 7, 0]
 metrics = ['top1', 'mean_recall', 'macro_f1', 'many_recall', 'medium_recall',

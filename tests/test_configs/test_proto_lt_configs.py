@@ -2,7 +2,9 @@
 """The prototype head with a long-tail loss (configs/pbc/
 dual_nano_proto10_balsoftmax_lt100.py): proto10 with only the head's
 classification loss swapped for the baseline's, and one training step of
-that head on a constructed batch."""
+that head on a constructed batch; the balanced-assignment variant
+(dual_nano_proto10_sinkhorn_lt*.py): proto10 with only the prototype
+manager's assignment changed."""
 import copy
 import os.path as osp
 
@@ -75,3 +77,20 @@ def test_one_training_step_of_the_composed_head(row):
     torch.testing.assert_close(
         head.loss_module(logits, target, avg_factor=2 * k),
         head.loss_module(logits, target))
+
+
+@pytest.mark.parametrize('factor', [100, 10])
+def test_sinkhorn_configs_change_only_the_assignment(factor):
+    new = load(f'dual_nano_proto10_sinkhorn_lt{factor}.py').to_dict()
+    proto10 = load(f'dual_nano_proto10_lt{factor}.py').to_dict()
+    manager = new['model']['head']['prototype_manager']
+    assert {k: manager.pop(k) for k in ('assignment', 'sinkhorn_epsilon',
+                                        'sinkhorn_iters')} == dict(
+        assignment='sinkhorn', sinkhorn_epsilon=0.05, sinkhorn_iters=3)
+    assert 'assignment' not in proto10['model']['head']['prototype_manager']
+    assert new == proto10
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        head = MODELS.build(copy.deepcopy(
+            load(f'dual_nano_proto10_sinkhorn_lt{factor}.py').model.head))
+    assert head.prototype_manager.assignment == 'sinkhorn'
+    assert head.prototype_manager.num_active.tolist() == [10] * 8

@@ -20,7 +20,12 @@ class BalancedPrototypeLoss(nn.Module):
     weights from the *training-set* counts, Cui et al., CVPR 2019):
 
     * cluster (intra-class compactness, class-weighted):
-      ``sum_b w_{y_b} (1 - max_m s[b, y_b, m]) / sum_b w_{y_b}``;
+      ``sum_b w_{y_b} (1 - s[b, y_b, a_b]) / sum_b w_{y_b}``, with ``a_b``
+      the positive prototype of sample ``b``: its nearest own prototype
+      (``argmax_m s[b, y_b, m]``) or, when ``assigned`` is given, the slot
+      it was assigned to (e.g. by the balanced Sinkhorn assignment of
+      :meth:`DynamicPrototypeManager.assign`, so that every assigned
+      prototype, not only the nearest, is pulled towards its samples);
     * separation (inter-class margin): ``mean_b ReLU(margin - (1 - max_{k !=
       y_b, m} s[b, k, m]))`` -- the nearest prototype of another class must
       be at cosine distance >= ``margin``;
@@ -29,8 +34,8 @@ class BalancedPrototypeLoss(nn.Module):
       diversity_threshold)^2`` over pairs ``i != j`` of the same class;
     * contrastive (global prototype contrast): InfoNCE at temperature
       ``tau`` between the sample and *all* active prototypes, the positive
-      being the nearest prototype of its class and the negatives every
-      prototype of the other classes.
+      being the prototype ``a_b`` of its class (as in the cluster term) and
+      the negatives every prototype of the other classes.
 
     Default weights 0.8 / 0.12 / 0.08 / 0.05 follow the public
     ``HeadOptimal`` code (methods notes section 3.2); its fourth term
@@ -85,7 +90,8 @@ class BalancedPrototypeLoss(nn.Module):
                 labels: Tensor,
                 active: Tensor,
                 prototypes: Tensor,
-                class_weights: Optional[Tensor] = None) -> Dict[str, Tensor]:
+                class_weights: Optional[Tensor] = None,
+                assigned: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Compute the weighted terms.
 
         Args:
@@ -96,6 +102,9 @@ class BalancedPrototypeLoss(nn.Module):
             prototypes (Tensor): L2-normalised prototypes, shape (K, M, D).
             class_weights (Tensor, optional): Per-class weights, shape (K, ).
                 Defaults to None (all ones).
+            assigned (Tensor, optional): The positive prototype slot of each
+                sample in its class, shape (B, ), int, each an active slot;
+                None takes the nearest active one. Defaults to None.
 
         Returns:
             dict[str, Tensor]: The four weighted scalar terms, keyed
@@ -114,7 +123,17 @@ class BalancedPrototypeLoss(nn.Module):
             raise ValueError('every class needs at least one active prototype')
         masked = sims.masked_fill(~active.unsqueeze(0), _NEG)
         own = F.one_hot(labels, k).bool()  # (B, K)
-        pos = masked[own].amax(dim=-1)  # (B,) nearest own prototype
+        if assigned is None:
+            pos = masked[own].amax(dim=-1)  # (B,) nearest own prototype
+        else:
+            if assigned.shape != (b, ) or bool((assigned < 0).any() | (
+                    assigned >= m).any()) or not bool(
+                        active[labels, assigned].all()):
+                raise ValueError(
+                    f'assigned must be (B,) = ({b},) slots of active '
+                    f'prototypes of the labels, got {assigned.tolist()}')
+            pos = sims[torch.arange(b, device=sims.device), labels,
+                       assigned]  # (B,) assigned own prototype
 
         weight = sims.new_ones(b) if class_weights is None else \
             class_weights.to(sims)[labels]

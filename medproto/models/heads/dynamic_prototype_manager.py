@@ -1,12 +1,16 @@
 # Copyright (c) medproto contributors. All rights reserved.
 """Prototype bank with momentum updates and variance-driven expansion."""
-from typing import Dict
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from mmengine.dist import all_reduce
 from mmpretrain.registry import MODELS
 from torch import Tensor, nn
+
+from ..layers.sinkhorn import sinkhorn_knopp
+
+_ASSIGNMENTS = ('nearest', 'sinkhorn')
 
 
 @MODELS.register_module()
@@ -17,10 +21,11 @@ class DynamicPrototypeManager(nn.Module):
     ``prototypes`` of shape (K, M, D)) of which the first ``num_prototypes``
     start active. During training :meth:`update` (no gradient):
 
-    1. assigns every sample to the nearest *active* prototype of its true
-       class and moves that prototype towards the mean of its assigned
-       (L2-normalised) features: ``p <- normalize(mu * p + (1 - mu) *
-       mean(z))`` (momentum ``mu``);
+    1. assigns every sample to one *active* prototype of its true class
+       (:meth:`assign`: the nearest, or with ``assignment='sinkhorn'`` a
+       balanced assignment) and moves each prototype towards the mean of its
+       assigned (L2-normalised) features: ``p <- normalize(mu * p + (1 - mu)
+       * mean(z))`` (momentum ``mu``);
     2. tracks, per class, an EMA of the spread of the features around their
        prototypes, ``var_k = EMA(||z - p_assigned||^2)`` (``= 2 - 2 cos``);
     3. activates one more prototype of class ``k`` when ``var_k`` exceeds
@@ -29,6 +34,26 @@ class DynamicPrototypeManager(nn.Module):
        prototype starts at the spread-weighted mean of the class's batch
        features (those far from every prototype count most), and the class's
        statistics restart.
+
+    Assignment. With ``'nearest'`` only the nearest prototype of a sample is
+    updated, and the head's prototype loss pulls the same one; a prototype
+    that starts nearest to a class's images keeps winning them, and the
+    others get neither the EMA update nor the cluster / contrastive gradient
+    (on PBC-LT100 one of 10 prototypes per class wins every image:
+    docs/long_tail.md). With ``'sinkhorn'`` the samples of
+    each class in the batch are assigned to the class's active prototypes
+    by a few Sinkhorn-Knopp iterations on ``exp(cos / epsilon)``
+    (:func:`medproto.models.layers.sinkhorn_knopp`) with an equipartition
+    constraint, so that every active prototype gets about the same share,
+    and each sample goes to the argmax of its row of the transport plan
+    (SwAV, Caron et al., NeurIPS 2020; ProtoSeg, Zhou et al., CVPR 2022).
+    Every active prototype of a class with at least as many samples in the
+    batch as prototypes then receives samples, so no prototype stays dead
+    and no re-seeding is needed. The equipartition is per batch and per process (on the local
+    batch, before the statistics are summed): a class with one sample in
+    the batch gets its nearest prototype (the plan is uniform then; ties of
+    the plan go to the more similar prototype), and classes with fewer
+    samples than prototypes use a fraction of their prototypes per step.
 
     Statistics are summed over processes (:func:`mmengine.dist.all_reduce`),
     so every rank makes the same update. All state (``active``,
@@ -60,6 +85,13 @@ class DynamicPrototypeManager(nn.Module):
             mean cosine 0.75 to the nearest prototype. Defaults to 0.5.
         warmup_updates (int): Updates of a class between two expansions.
             Defaults to 50.
+        assignment (str): How samples are assigned to their class's
+            prototypes: ``'nearest'`` or ``'sinkhorn'`` (balanced, see
+            above). Defaults to ``'nearest'``.
+        sinkhorn_epsilon (float): Entropic regularisation of ``'sinkhorn'``
+            (> 0; applied to cosines). Defaults to 0.05 (SwAV).
+        sinkhorn_iters (int): Sinkhorn-Knopp iterations (>= 1).
+            Defaults to 3 (SwAV).
     """
 
     def __init__(self,
@@ -70,12 +102,16 @@ class DynamicPrototypeManager(nn.Module):
                  momentum: float = 0.999,
                  var_momentum: float = 0.9,
                  var_threshold: float = 0.5,
-                 warmup_updates: int = 50) -> None:
+                 warmup_updates: int = 50,
+                 assignment: str = 'nearest',
+                 sinkhorn_epsilon: float = 0.05,
+                 sinkhorn_iters: int = 3) -> None:
         super().__init__()
         for name, value in (('num_classes', num_classes),
                             ('embed_dims', embed_dims),
                             ('num_prototypes', num_prototypes),
-                            ('warmup_updates', warmup_updates)):
+                            ('warmup_updates', warmup_updates),
+                            ('sinkhorn_iters', sinkhorn_iters)):
             if isinstance(value, bool) or not isinstance(value,
                                                          int) or value < 1:
                 raise ValueError(
@@ -91,6 +127,13 @@ class DynamicPrototypeManager(nn.Module):
         if not 0. < var_threshold <= 4.:
             raise ValueError(
                 f'var_threshold must be in (0, 4], got {var_threshold!r}')
+        if assignment not in _ASSIGNMENTS:
+            raise ValueError(f'assignment must be one of {_ASSIGNMENTS}, '
+                             f'got {assignment!r}')
+        if isinstance(sinkhorn_epsilon, bool) or not isinstance(
+                sinkhorn_epsilon, (int, float)) or not sinkhorn_epsilon > 0:
+            raise ValueError(
+                f'sinkhorn_epsilon must be > 0, got {sinkhorn_epsilon!r}')
         self.num_classes = num_classes
         self.embed_dims = embed_dims
         self.num_prototypes = num_prototypes
@@ -99,6 +142,9 @@ class DynamicPrototypeManager(nn.Module):
         self.var_momentum = float(var_momentum)
         self.var_threshold = float(var_threshold)
         self.warmup_updates = warmup_updates
+        self.assignment = assignment
+        self.sinkhorn_epsilon = float(sinkhorn_epsilon)
+        self.sinkhorn_iters = sinkhorn_iters
 
         self.prototypes = nn.Parameter(
             torch.empty(num_classes, max_prototypes, embed_dims))
@@ -131,28 +177,89 @@ class DynamicPrototypeManager(nn.Module):
         """
         return F.normalize(self.prototypes.clone(), dim=-1)
 
+    def _check_inputs(self, feats: Tensor, labels: Tensor) -> None:
+        """Raise unless ``feats`` is (B, D) and ``labels`` (B, )."""
+        if feats.dim() != 2 or feats.size(1) != self.embed_dims or \
+                labels.shape != feats.shape[:1]:
+            raise ValueError(
+                f'feats must be (B, {self.embed_dims}) and labels (B,), got '
+                f'{tuple(feats.shape)} and {tuple(labels.shape)}')
+
+    def _own_similarities(self, feats: Tensor,
+                          labels: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        """Unit features and their cosines to their class's prototypes.
+
+        Returns:
+            tuple[Tensor, Tensor, Tensor]: ``z`` (B, D) float, the unit
+            prototypes (K, M, D) float (detached) and the cosines (B, M) to
+            the prototypes of each sample's class, -2 at the inactive slots.
+        """
+        z = F.normalize(feats.detach().float(), dim=-1)
+        protos = F.normalize(self.prototypes.detach().float(), dim=-1)
+        sims = torch.einsum('bd,bmd->bm', z, protos[labels])
+        return z, protos, sims.masked_fill(~self.active[labels], -2.)
+
+    def _assign(self, sims: Tensor, labels: Tensor) -> Tensor:
+        """Slot indices (B, ) from the masked own-class cosines (B, M)."""
+        if self.assignment == 'nearest':
+            return sims.argmax(dim=1)
+        assigned = labels.new_empty(labels.shape)
+        for c in labels.unique().tolist():
+            rows = labels == c
+            plan = sinkhorn_knopp(sims[rows], self.active[c],
+                                  self.sinkhorn_epsilon, self.sinkhorn_iters)
+            # the plan's argmax; near-ties (a uniform plan: one sample) go
+            # to the more similar prototype
+            top = plan.amax(dim=1, keepdim=True)
+            tied = plan >= top * (1. - 1e-4)
+            assigned[rows] = sims[rows].masked_fill(~tied, -3.).argmax(dim=1)
+        return assigned
+
     @torch.no_grad()
-    def update(self, feats: Tensor, labels: Tensor) -> Dict[str, int]:
-        """EMA-update the assigned prototypes and expand spread-out classes.
+    def assign(self, feats: Tensor, labels: Tensor) -> Tensor:
+        """The prototype slot of its class that each sample is assigned to.
+
+        ``'nearest'``: the most similar active prototype. ``'sinkhorn'``:
+        per class in the batch, the argmax of a Sinkhorn-Knopp plan with
+        equal shares for the class's active prototypes (see the class
+        docstring), computed on this process's batch only.
 
         Args:
             feats (Tensor): Sample embeddings, shape (B, D) (normalised here).
             labels (Tensor): Class indices, shape (B, ).
 
         Returns:
+            Tensor: Slot indices in ``[0, M)``, shape (B, ), int64, always of
+            an active prototype of the sample's class.
+        """
+        self._check_inputs(feats, labels)
+        return self._assign(self._own_similarities(feats, labels)[2], labels)
+
+    @torch.no_grad()
+    def update(self,
+               feats: Tensor,
+               labels: Tensor,
+               assigned: Optional[Tensor] = None) -> Dict[str, int]:
+        """EMA-update the assigned prototypes and expand spread-out classes.
+
+        Args:
+            feats (Tensor): Sample embeddings, shape (B, D) (normalised here).
+            labels (Tensor): Class indices, shape (B, ).
+            assigned (Tensor, optional): Slot of each sample, shape (B, ),
+                e.g. from :meth:`assign` on the same batch (the head passes
+                the one its loss used); None assigns here. Defaults to None.
+
+        Returns:
             dict[str, int]: ``{'num_added': n}``, the prototypes activated.
         """
-        if feats.dim() != 2 or feats.size(1) != self.embed_dims or \
-                labels.shape != feats.shape[:1]:
-            raise ValueError(
-                f'feats must be (B, {self.embed_dims}) and labels (B,), got '
-                f'{tuple(feats.shape)} and {tuple(labels.shape)}')
+        self._check_inputs(feats, labels)
         k, m, d = self.prototypes.shape
-        z = F.normalize(feats.detach().float(), dim=-1)
-        protos = F.normalize(self.prototypes.detach().float(), dim=-1)
-        sims = torch.einsum('bd,bmd->bm', z, protos[labels])
-        sims = sims.masked_fill(~self.active[labels], -2.)
-        best_sim, best = sims.max(dim=1)
+        z, protos, sims = self._own_similarities(feats, labels)
+        if assigned is None:
+            best = self._assign(sims, labels)
+        else:
+            best = self._check_assigned(assigned, labels)
+        best_sim = sims.gather(1, best[:, None])[:, 0]
         slot = labels * m + best  # flat (k, m) index per sample
         spread = (2. - 2. * best_sim).clamp_min(0.)
 
@@ -204,8 +311,21 @@ class DynamicPrototypeManager(nn.Module):
             self.num_updates[c] = 0
         return dict(num_added=int(grow.sum()))
 
+    def _check_assigned(self, assigned: Tensor, labels: Tensor) -> Tensor:
+        """Return ``assigned`` (B, ) as int64 after checking that every slot
+        is an active prototype of its sample's class."""
+        assigned = assigned.to(labels.device).long()
+        if assigned.shape != labels.shape or bool(
+                (assigned < 0).any() | (assigned >= self.max_prototypes).any()
+        ) or not bool(self.active[labels, assigned].all()):
+            raise ValueError('assigned must be (B,) slots of active prototypes'
+                             f' of the samples\' classes (B = '
+                             f'{len(labels)}), got {assigned.tolist()}')
+        return assigned
+
     def extra_repr(self) -> str:
         return (f'num_classes={self.num_classes}, embed_dims='
                 f'{self.embed_dims}, num_prototypes={self.num_prototypes}, '
                 f'max_prototypes={self.max_prototypes}, momentum='
-                f'{self.momentum}, var_threshold={self.var_threshold}')
+                f'{self.momentum}, var_threshold={self.var_threshold}, '
+                f'assignment={self.assignment!r}')

@@ -46,6 +46,17 @@ class MultiPrototypeHead(ClsHead):
     simply added. In training mode every loss call also EMA-updates and
     possibly expands the prototypes (:meth:`DynamicPrototypeManager.update`).
 
+    With ``prototype_manager=dict(assignment='sinkhorn')`` every loss call
+    first assigns the samples of each class to the class's prototypes in
+    equal shares (:meth:`DynamicPrototypeManager.assign`, Sinkhorn-Knopp as
+    in SwAV and ProtoSeg, on the embedding and the bank's prototypes); that
+    slot is the positive of the cluster and contrastive terms and the one
+    the EMA update moves, so every active prototype gets samples and
+    gradient instead of the nearest one taking all (with ``'nearest'``, the
+    default, the positive is the nearest prototype). The class logits (the
+    max / softmax pooling, for the classification loss and at inference)
+    do not depend on the assignment.
+
     Recording points: :meth:`loss` does not go through :meth:`forward`, so
     a hook on the head itself sees nothing in training. The identity
     modules ``embed_tap`` (output: the embedding ``z``, (B, D)) and
@@ -72,7 +83,8 @@ class MultiPrototypeHead(ClsHead):
             (``embed_dims`` is filled in); None disables it. Defaults to
             ``dict(type='MixedAttentionBlock', num_heads=4)``.
         prototype_manager (dict): Extra :class:`DynamicPrototypeManager`
-            arguments (``momentum``, ``var_threshold``, ...).
+            arguments (``momentum``, ``var_threshold``, ``assignment``,
+            ...).
             Defaults to ``dict()``.
         proto_loss (dict, optional): :class:`BalancedPrototypeLoss` config;
             None trains with the classification loss only. Defaults to
@@ -287,10 +299,17 @@ class MultiPrototypeHead(ClsHead):
             self.loss_module(
                 cls_score, target, avg_factor=cls_score.size(0), **kwargs)
         }
+        assigned = None  # 'nearest': the loss and the update take the max
+        if self.prototype_manager.assignment != 'nearest':
+            assigned = self.prototype_manager.assign(z.detach(), target)
         if self.proto_loss is not None:
-            terms = self.proto_loss(sims, target,
-                                    self.prototype_manager.active, protos,
-                                    self.class_weights)
+            terms = self.proto_loss(
+                sims,
+                target,
+                self.prototype_manager.active,
+                protos,
+                self.class_weights,
+                assigned=assigned)
             losses['loss_proto'] = sum(terms.values())
             losses.update(
                 {f'proto_{k}': v.detach()
@@ -303,7 +322,8 @@ class MultiPrototypeHead(ClsHead):
                 {f'accuracy_top-{k}': a
                  for k, a in zip(self.topk, acc)})
         if self.training:
-            self.prototype_manager.update(z.detach(), target)
+            self.prototype_manager.update(
+                z.detach(), target, assigned=assigned)
         losses['num_prototypes'] = self.prototype_manager.num_active.sum(
         ).float()
         return losses

@@ -23,3 +23,4 @@ from .lscab import (LSCAB, LightweightChannelAttentionBridge,  # noqa: F401,E402
                     LightweightSpatialAttentionBridge)
 from .pointwise_conv import PointwiseConv2d  # noqa: F401,E402
 from .renormalize import Renormalize  # noqa: F401,E402
+from .sinkhorn import sinkhorn_knopp  # noqa: F401,E402

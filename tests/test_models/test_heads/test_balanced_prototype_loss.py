@@ -68,3 +68,35 @@ def test_weights_scale_terms_and_validation():
         BalancedPrototypeLoss(temperature=0)
     with pytest.raises(ValueError, match='inconsistent shapes'):
         BalancedPrototypeLoss()(sims, labels[:2], active, protos)
+
+
+def test_assigned_positive_replaces_the_nearest():
+    loss = BalancedPrototypeLoss(1., 1., 0., 1., margin=0.5, temperature=1.)
+    sims = torch.tensor([[[0.9, 0.1], [0.2, 0.8]],
+                         [[0.3, 0.0], [0.6, 0.4]]])
+    labels = torch.tensor([0, 1])
+    active = torch.ones(2, 2, dtype=torch.bool)
+    protos = _unit_protos()
+    nearest = loss(sims, labels, active, protos)
+    same = loss(sims, labels, active, protos,
+                assigned=torch.tensor([0, 0]))  # the nearest slots
+    for k in nearest:
+        assert torch.allclose(nearest[k], same[k])
+    terms = loss(sims, labels, active, protos, assigned=torch.tensor([1, 1]))
+    # positives 0.1 (class 0, slot 1) and 0.4 (class 1, slot 1)
+    assert terms['cluster'].item() == pytest.approx((0.9 + 0.6) / 2)
+    l0 = -F.log_softmax(torch.tensor([0.1, 0.2, 0.8]), 0)[0]
+    l1 = -F.log_softmax(torch.tensor([0.4, 0.3, 0.0]), 0)[0]
+    assert terms['contrastive'].item() == pytest.approx(
+        ((l0 + l1) / 2).item(), rel=1e-5)
+    assert torch.allclose(terms['separation'], nearest['separation'])
+    # the gradient reaches the assigned slot, not the nearest
+    sims.requires_grad_(True)
+    loss(sims, labels, active, protos,
+         assigned=torch.tensor([1, 1]))['cluster'].backward()
+    assert sims.grad[0, 0, 1] != 0 and sims.grad[0, 0, 0] == 0
+    with pytest.raises(ValueError, match='assigned must be'):
+        loss(sims, labels, torch.tensor([[True, False], [True, True]]),
+             protos, assigned=torch.tensor([1, 1]))  # inactive slot
+    with pytest.raises(ValueError, match='assigned must be'):
+        loss(sims, labels, active, protos, assigned=torch.tensor([2, 0]))

@@ -218,3 +218,44 @@ def test_taps_record_embedding_and_logits_in_loss_mode():
         sims = head.similarities(feats)[1]
         assert torch.equal(logits, head.logit_scale * sims.masked_fill(
             ~head.prototype_manager.active, -1e4).amax(dim=-1))
+
+
+@pytest.mark.parametrize('assignment', ['nearest', 'sinkhorn'])
+def test_sinkhorn_assignment_gives_gradient_to_several_prototypes(
+        assignment):
+    """Slot 0 of class 0 is the nearest prototype of all its samples. Only
+    the cluster term trains the prototypes here: with 'nearest' it reaches
+    slot 0 alone, with 'sinkhorn' every slot that the balanced assignment
+    picked (more than one), and the EMA update moves the same slots."""
+    head = _head(attention=None, dropout=0., loss_weighting=None,
+                 num_prototypes=4,
+                 loss=dict(type='CrossEntropyLoss', loss_weight=0.),
+                 prototype_manager=dict(assignment=assignment, momentum=0.5),
+                 proto_loss=dict(type='BalancedPrototypeLoss',
+                                 separation_weight=0., diversity_weight=0.,
+                                 contrastive_weight=0.))
+    head.train()
+    torch.manual_seed(2)
+    feats = (torch.randn(8, 32), )
+    labels = torch.tensor([0] * 6 + [1, 2])
+    z = F.normalize(head.pre_logits(feats).detach(), dim=-1)
+    manager = head.prototype_manager
+    with torch.no_grad():
+        mean = F.normalize(z[:6].mean(0), dim=0)
+        manager.prototypes[0] = F.normalize(
+            -mean + 0.3 * torch.randn(4, 16), dim=-1)
+        manager.prototypes[0, 0] = F.normalize(
+            mean + 0.2 * torch.randn(16), dim=0)
+    assigned = manager.assign(z, labels)
+    before = manager.prototypes.detach().clone()
+    losses = head.loss(feats, _samples(labels))
+    (losses['loss_cls'] + losses['loss_proto']).backward()
+    got_grad = manager.prototypes.grad[0].abs().sum(-1) > 0
+    moved = (manager.prototypes.detach()[0] - before[0]).norm(dim=-1) > 1e-4
+    picked = torch.zeros(4, dtype=torch.bool)
+    picked[assigned[:6]] = True
+    assert torch.equal(got_grad, picked) and torch.equal(moved, picked)
+    if assignment == 'nearest':
+        assert picked.tolist() == [True, False, False, False]
+    else:
+        assert picked.sum() > 1
