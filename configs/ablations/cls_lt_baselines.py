@@ -37,9 +37,11 @@ configs = [
          config='configs/pbc/dual_nano_proto10_lt100.py',
          cfg_options={'model.head.pooling': 'softmax'}),
     # ... and with the balanced (Sinkhorn-Knopp) assignment of a class's
-    # images to its prototypes instead of the nearest prototype.
+    # images to its prototypes instead of the nearest prototype (SwAV's
+    # epsilon 0.05 and 3 iterations, the manager's defaults).
     dict(label='proto10_sinkhorn_lt100',
-         config='configs/pbc/dual_nano_proto10_sinkhorn_lt100.py'),
+         config='configs/pbc/dual_nano_proto10_lt100.py',
+         cfg_options={'model.head.prototype_manager.assignment': 'sinkhorn'}),
 ]
 seeds = [42, 7, 0]
 metrics = ['top1', 'mean_recall', 'macro_f1', 'many_recall', 'medium_recall',

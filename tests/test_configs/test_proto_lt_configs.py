@@ -2,9 +2,8 @@
 """The prototype head with a long-tail loss (configs/pbc/
 dual_nano_proto10_balsoftmax_lt100.py): proto10 with only the head's
 classification loss swapped for the baseline's, and one training step of
-that head on a constructed batch; the balanced-assignment variant
-(dual_nano_proto10_sinkhorn_lt*.py): proto10 with only the prototype
-manager's assignment changed."""
+that head on a constructed batch; the grid's variant rows of proto10
+(softmax pooling, the balanced Sinkhorn assignment) change one head option."""
 import copy
 import os.path as osp
 
@@ -16,6 +15,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import medproto  # noqa: F401  (registries)
+from medproto.utils.ablation_grid import load_grid
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PBC = osp.join(ROOT, 'configs', 'pbc')
@@ -79,18 +79,26 @@ def test_one_training_step_of_the_composed_head(row):
         head.loss_module(logits, target))
 
 
-@pytest.mark.parametrize('factor', [100, 10])
-def test_sinkhorn_configs_change_only_the_assignment(factor):
-    new = load(f'dual_nano_proto10_sinkhorn_lt{factor}.py').to_dict()
-    proto10 = load(f'dual_nano_proto10_lt{factor}.py').to_dict()
-    manager = new['model']['head']['prototype_manager']
-    assert {k: manager.pop(k) for k in ('assignment', 'sinkhorn_epsilon',
-                                        'sinkhorn_iters')} == dict(
-        assignment='sinkhorn', sinkhorn_epsilon=0.05, sinkhorn_iters=3)
-    assert 'assignment' not in proto10['model']['head']['prototype_manager']
-    assert new == proto10
+@pytest.mark.parametrize('label, key, value', [
+    ('proto10_softpool_lt100', 'pooling', 'softmax'),
+    ('proto10_sinkhorn_lt100', 'prototype_manager.assignment', 'sinkhorn'),
+])
+def test_grid_variants_change_one_head_option_of_proto10(label, key, value):
+    grid = load_grid(osp.join(ROOT, 'configs', 'ablations',
+                              'cls_lt_baselines.py'))
+    entry = {e.label: e for e in grid.entries}[label]
+    assert osp.relpath(entry.config, ROOT) == osp.join(
+        'configs', 'pbc', 'dual_nano_proto10_lt100.py')
+    assert entry.cfg_options == {f'model.head.{key}': value}
+    cfg = load('dual_nano_proto10_lt100.py')
+    cfg.merge_from_dict(entry.cfg_options)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        head = MODELS.build(copy.deepcopy(
-            load(f'dual_nano_proto10_sinkhorn_lt{factor}.py').model.head))
-    assert head.prototype_manager.assignment == 'sinkhorn'
+        head = MODELS.build(copy.deepcopy(cfg.model.head))
+        default = MODELS.build(
+            copy.deepcopy(load('dual_nano_proto10_lt100.py').model.head))
+    owner, attr = (head, key) if '.' not in key else (
+        head.prototype_manager, key.split('.')[-1])
+    assert getattr(owner, attr) == value
+    assert getattr(default if owner is head else default.prototype_manager,
+                   attr) != value
     assert head.prototype_manager.num_active.tolist() == [10] * 8
