@@ -77,7 +77,7 @@ class DynamicPrototypeManager(nn.Module):
             towards the current (early in training, barely separable)
             embeddings of its class every step. On PBC-LT100 (6 epochs,
             330 steps) ``mu = 0.9`` gave 71.8 % top-1 and ``mu = 0.999``
-            82.0 % (docs/results.md). Defaults to 0.999 (MoCo's key
+            82.0 % (docs/results_history.md). Defaults to 0.999 (MoCo's key
             momentum).
         var_momentum (float): Momentum of the spread EMA. Defaults to 0.9.
         var_threshold (float): Spread (squared distance of unit vectors,
