@@ -33,6 +33,21 @@ def _pair(cin, cout, dtype, momentum=0.1):
     return conn, copy.deepcopy(conn)
 
 
+def _assert_same_backward(conn, ref, x_new, x_ref, y_new, y_ref):
+    """Backpropagate one random output gradient through both float64
+    paths; the input and parameter gradients and the buffers must match."""
+    grad = torch.randn_like(y_ref)
+    (y_new * grad).sum().backward()
+    (y_ref * grad).sum().backward()
+    torch.testing.assert_close(x_new.grad, x_ref.grad, rtol=1e-8,
+                               atol=1e-12)
+    for (name, p), q in zip(conn.named_parameters(), ref.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-8, atol=1e-12,
+                                   msg=name)
+    for (name, b), c in zip(conn.named_buffers(), ref.buffers()):
+        torch.testing.assert_close(b, c, msg=name)
+
+
 @pytest.mark.parametrize('dtype,tol', [(torch.float64, 1e-10),
                                        (torch.float32, 2e-4)])
 @pytest.mark.parametrize('momentum', [0.1, None])
@@ -125,16 +140,7 @@ def test_max_side_pools_the_input_first(train):
     y_ref = ref.layers(nn.functional.adaptive_avg_pool2d(x_ref, (16, 16)))
     assert y_new.shape == (2, 6, 16, 16)
     torch.testing.assert_close(y_new, y_ref, rtol=1e-10, atol=1e-12)
-    grad = torch.randn_like(y_ref)
-    (y_new * grad).sum().backward()
-    (y_ref * grad).sum().backward()
-    torch.testing.assert_close(x_new.grad, x_ref.grad, rtol=1e-8,
-                               atol=1e-12)
-    for (name, p), q in zip(conn.named_parameters(), ref.parameters()):
-        torch.testing.assert_close(p.grad, q.grad, rtol=1e-8, atol=1e-12,
-                                   msg=name)
-    for (name, b), c in zip(conn.named_buffers(), ref.buffers()):
-        torch.testing.assert_close(b, c, msg=name)
+    _assert_same_backward(conn, ref, x_new, x_ref, y_new, y_ref)
     small = torch.randn(2, 4, 8, 8, dtype=torch.float64)  # kept as it is
     torch.testing.assert_close(conn(small), ref.layers(small))
     # not the same as pooling the full-resolution output in training
@@ -183,15 +189,6 @@ def test_forward_at_equals_indexing_the_full_map(train):
     y_ref = ref(x_ref).flatten(2)[batch_idx, :, pixel_idx]
     assert y_new.shape == (6, 6)
     torch.testing.assert_close(y_new, y_ref, rtol=1e-10, atol=1e-12)
-    grad = torch.randn_like(y_ref)
-    (y_new * grad).sum().backward()
-    (y_ref * grad).sum().backward()
-    torch.testing.assert_close(x_new.grad, x_ref.grad, rtol=1e-8,
-                               atol=1e-12)
-    for (name, p), q in zip(conn.named_parameters(), ref.parameters()):
-        torch.testing.assert_close(p.grad, q.grad, rtol=1e-8, atol=1e-12,
-                                   msg=name)
-    for (name, b), c in zip(conn.named_buffers(), ref.buffers()):
-        torch.testing.assert_close(b, c, msg=name)
+    _assert_same_backward(conn, ref, x_new, x_ref, y_new, y_ref)
     with pytest.raises(RuntimeError, match='once'):
         pixels.at(batch_idx, pixel_idx)
