@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from torch import Tensor, nn
 
+from .dynamic_prototype_manager import check_assigned_slots
+
 _NEG = -1e4  # "minus infinity" that keeps fp16 / bf16 finite
 
 
@@ -126,12 +128,7 @@ class BalancedPrototypeLoss(nn.Module):
         if assigned is None:
             pos = masked[own].amax(dim=-1)  # (B,) nearest own prototype
         else:
-            if assigned.shape != (b, ) or bool((assigned < 0).any() | (
-                    assigned >= m).any()) or not bool(
-                        active[labels, assigned].all()):
-                raise ValueError(
-                    f'assigned must be (B,) = ({b},) slots of active '
-                    f'prototypes of the labels, got {assigned.tolist()}')
+            assigned = check_assigned_slots(assigned, labels, active)
             pos = sims[torch.arange(b, device=sims.device), labels,
                        assigned]  # (B,) assigned own prototype
 

@@ -13,6 +13,32 @@ from ..layers.sinkhorn import sinkhorn_knopp
 _ASSIGNMENTS = ('nearest', 'sinkhorn')
 
 
+def check_assigned_slots(assigned: Tensor, labels: Tensor,
+                         active: Tensor) -> Tensor:
+    """Check a prototype assignment and return it as int64 indices.
+
+    Args:
+        assigned (Tensor): Slot of each sample, shape (B, ), int.
+        labels (Tensor): Class of each sample, shape (B, ).
+        active (Tensor): Bool mask of the active slots, shape (K, M).
+
+    Returns:
+        Tensor: ``assigned`` as int64 on ``labels``' device, shape (B, ).
+
+    Raises:
+        ValueError: Unless every slot is an active prototype of its
+            sample's class.
+    """
+    assigned = assigned.to(labels.device).long()
+    if assigned.shape != labels.shape or bool(
+            (assigned < 0).any() | (assigned >= active.size(1)).any()
+    ) or not bool(active[labels, assigned].all()):
+        raise ValueError('assigned must be (B,) slots of active prototypes'
+                         f' of the samples\' classes (B = {len(labels)}), '
+                         f'got {assigned.tolist()}')
+    return assigned
+
+
 @MODELS.register_module()
 class DynamicPrototypeManager(nn.Module):
     """Per-class prototypes whose number grows with the class's spread.
@@ -262,7 +288,7 @@ class DynamicPrototypeManager(nn.Module):
         if assigned is None:
             best = self._assign(sims, labels)
         else:
-            best = self._check_assigned(assigned, labels)
+            best = check_assigned_slots(assigned, labels, self.active)
         best_sim = sims.gather(1, best[:, None])[:, 0]
         slot = labels * m + best  # flat (k, m) index per sample
         spread = (2. - 2. * best_sim).clamp_min(0.)
@@ -314,18 +340,6 @@ class DynamicPrototypeManager(nn.Module):
             self.running_var[c] = 0.
             self.num_updates[c] = 0
         return dict(num_added=int(grow.sum()))
-
-    def _check_assigned(self, assigned: Tensor, labels: Tensor) -> Tensor:
-        """Return ``assigned`` (B, ) as int64 after checking that every slot
-        is an active prototype of its sample's class."""
-        assigned = assigned.to(labels.device).long()
-        if assigned.shape != labels.shape or bool(
-                (assigned < 0).any() | (assigned >= self.max_prototypes).any()
-        ) or not bool(self.active[labels, assigned].all()):
-            raise ValueError('assigned must be (B,) slots of active prototypes'
-                             f' of the samples\' classes (B = '
-                             f'{len(labels)}), got {assigned.tolist()}')
-        return assigned
 
     def extra_repr(self) -> str:
         return (f'num_classes={self.num_classes}, embed_dims='
