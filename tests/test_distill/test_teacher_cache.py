@@ -431,6 +431,58 @@ def test_runner_trains_from_the_cache_with_the_hook(built, tmp_path):
         Runner.from_cfg(cfg).train()
 
 
+@pytest.fixture(scope='module')
+def lite0_cache(tmp_path_factory):
+    """A random Lite0 U-Net checkpoint and its cache (K = 2) of the sample,
+    built with configs/maunet/maunet_kd_lite0_cached_kvasir.py."""
+    root = tmp_path_factory.mktemp('lite0_cache')
+    cfg = tiny_cfg(None, config=LITE0_CACHED_CONFIG, teacher=LITE0_CONFIG)
+    ckpt = write_teacher(str(root / 'teacher.pth'), 0, cfg.model.teacher)
+    cfg.model.teacher_ckpt = ckpt
+    cache_dir = str(root / 'cache')
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        build_teacher_cache(build(cfg.model), build_dataset(cfg),
+                            cfg.train_dataloader.dataset, cache_dir,
+                            batch_size=4, progress=False)
+    return SimpleNamespace(ckpt=ckpt, cache_dir=cache_dir)
+
+
+@pytest.mark.parametrize('config, losses', [
+    ('maunet_kd_lite0_cached_kvasir.py', IMITATION + PREFERENCE),
+    ('maunet_kd_lite0_imitation_cached_kvasir.py', IMITATION),
+    ('maunet_kd_lite0_pixelkd_cached_kvasir.py', ('loss_kd', )),
+])
+def test_one_lite0_cache_serves_every_cached_term_config(
+        lite0_cache, tmp_path, config, losses):
+    """The curriculum, its imitation stage alone and pixel KD alone read the
+    cache of the curriculum config: two steps each, with exactly their
+    terms."""
+    from mmengine.runner import Runner
+
+    cfg = tiny_cfg(lite0_cache.ckpt, cache=lite0_cache.cache_dir,
+                   config=osp.join(REPO, 'configs', 'maunet', config),
+                   teacher=LITE0_CONFIG)
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.train_dataloader.update(batch_size=2, num_workers=0,
+                                persistent_workers=False)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2)
+    cfg.param_scheduler = []
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
+                'test_dataloader', 'test_cfg', 'test_evaluator'):
+        cfg[key] = None
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
+                                        interval=100, save_last=False)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 2
+    assert runner.model._cache_data_checked
+    assert runner.model.teacher_cache is not None
+    assert sorted(runner.model.distill_losses) == sorted(losses)
+    assert sorted(runner.model.loss_scales) == sorted(losses)
+    loss = runner.message_hub.get_scalar('train/loss').current()
+    assert np.isfinite(loss)
+
+
 @pytest.mark.parametrize('positioned', [True, False])
 def test_reads_are_the_stored_bytes(built, monkeypatch, positioned):
     if not positioned:  # the seek + readinto path of systems without it

@@ -37,6 +37,10 @@ ROWS = [('EfficientNet-Lite0 U-Net (pretrained teacher)', 'lite0_teacher'),
          'cache (K = 8)', 'maunet_kd_lite0_cached'),
         ('MAUNet + the cached curriculum + soft-Dice KD',
          'maunet_kd_lite0_dicekd_cached'),
+        ('MAUNet + imitation stage only from the pretrained teacher, '
+         'teacher-output cache', 'maunet_kd_lite0_imitation_cached'),
+        ('MAUNet + pixel KD only (ramped up) from the pretrained teacher, '
+         'teacher-output cache', 'maunet_kd_lite0_pixelkd_cached'),
         ('MAUNet alone, task Dice weight 2 (control of the Dice KD row)',
          'maunet_dice2'),
         # the same config and seed as 'maunet' with mmengine's
@@ -45,7 +49,10 @@ ROWS = [('EfficientNet-Lite0 U-Net (pretrained teacher)', 'lite0_teacher'),
 BASELINE = 'maunet'
 # further differences (row A - row B) that the docs discuss
 PAIRS = [('maunet_kd_lite0_dicekd_cached', 'maunet_dice2'),
-         ('maunet_kd_lite0_dicekd_cached', 'maunet_kd_lite0_cached')]
+         ('maunet_kd_lite0_dicekd_cached', 'maunet_kd_lite0_cached'),
+         ('maunet_kd_lite0_imitation_cached', 'maunet_kd_lite0_cached'),
+         ('maunet_kd_lite0_imitation_cached',
+          'maunet_kd_lite0_pixelkd_cached')]
 # (name, counts file suffix, bootstrap block): CVC-ClinicDB's 612 frames
 # come from 29 videos, about 21 consecutive frames each.
 DATASETS = [('Kvasir-SEG val', 'kvasir', 1),

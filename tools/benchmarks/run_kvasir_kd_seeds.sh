@@ -19,6 +19,9 @@
 # run, no preference stage). CACHE_SEEDS="42" builds the pretrained
 # teacher's output cache (K = 8 views, work_dirs/teacher_cache/lite0_kvasir_k8)
 # and trains maunet_kd_lite0_cached_kvasir.py from it at those seeds.
+# IMITATION_CACHE_SEEDS and PIXELKD_CACHE_SEEDS train, from the same cache,
+# the imitation stage alone (maunet_kd_lite0_imitation_cached_kvasir.py) and
+# its pixel KD term alone (maunet_kd_lite0_pixelkd_cached_kvasir.py).
 # DICEKD_SEEDS="42 7 0" trains, from the same cache, the cached curriculum
 # plus a soft-Dice KD term (maunet_kd_lite0_dicekd_cached_kvasir.py) and its
 # control, MAUNet alone with the task loss's Dice term weighted 2
@@ -97,6 +100,20 @@ for s in ${CACHE_SEEDS:-}; do
     "$s" model.teacher_ckpt="$ROOT/lite0_teacher_s$T/iter_$ITERS.pth" \
     model.teacher_cache="$cache"
   test_run maunet_kd_lite0_cached_s$s configs/maunet/maunet_kd_lite0_kvasir.py
+done
+# the term ablations of the cached curriculum, from the same cache: the
+# imitation stage for the whole run, and its pixel KD term alone
+for terms in imitation pixelkd; do
+  seeds_of=${terms^^}_CACHE_SEEDS
+  for s in ${!seeds_of:-}; do
+    build_cache
+    train maunet_kd_lite0_${terms}_cached_s$s \
+      configs/maunet/maunet_kd_lite0_${terms}_cached_kvasir.py "$s" \
+      model.teacher_ckpt="$ROOT/lite0_teacher_s$T/iter_$ITERS.pth" \
+      model.teacher_cache="$cache"
+    test_run maunet_kd_lite0_${terms}_cached_s$s \
+      configs/maunet/maunet_kd_lite0_kvasir.py
+  done
 done
 for s in ${DICEKD_SEEDS:-}; do
   build_cache
