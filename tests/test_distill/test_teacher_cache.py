@@ -96,6 +96,22 @@ def write_teacher(path: str, seed: int, model_cfg=None) -> str:
     return path
 
 
+def two_step_run(cfg: Config, work_dir: str) -> Config:
+    """``cfg`` as a two-iteration training in ``work_dir``: batch 2, no
+    workers, no schedule, no validation or test, no checkpoint."""
+    cfg.work_dir = work_dir
+    cfg.train_dataloader.update(batch_size=2, num_workers=0,
+                                persistent_workers=False)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2)
+    cfg.param_scheduler = []
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
+                'test_dataloader', 'test_cfg', 'test_evaluator'):
+        cfg[key] = None
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
+                                        interval=100, save_last=False)
+    return cfg
+
+
 @pytest.fixture(scope='module')
 def built(tmp_path_factory):
     """A random MALUNet checkpoint and its cache (K = 2) of the sample."""
@@ -406,18 +422,8 @@ def test_the_tool_prints_time_and_size_and_refuses_in_one_line(
 def test_runner_trains_from_the_cache_with_the_hook(built, tmp_path):
     from mmengine.runner import Runner
 
-    cfg = copy.deepcopy(built.cfg)
+    cfg = two_step_run(copy.deepcopy(built.cfg), str(tmp_path / 'work'))
     cfg.model.teacher_cache = built.cache_dir
-    cfg.work_dir = str(tmp_path / 'work')
-    cfg.train_dataloader.update(batch_size=2, num_workers=0,
-                                persistent_workers=False)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2)
-    cfg.param_scheduler = []
-    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
-                'test_dataloader', 'test_cfg', 'test_evaluator'):
-        cfg[key] = None
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
-                                        interval=100, save_last=False)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -463,17 +469,7 @@ def test_one_lite0_cache_serves_every_cached_term_config(
     cfg = tiny_cfg(lite0_cache.ckpt, cache=lite0_cache.cache_dir,
                    config=osp.join(REPO, 'configs', 'maunet', config),
                    teacher=LITE0_CONFIG)
-    cfg.work_dir = str(tmp_path / 'work')
-    cfg.train_dataloader.update(batch_size=2, num_workers=0,
-                                persistent_workers=False)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2)
-    cfg.param_scheduler = []
-    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
-                'test_dataloader', 'test_cfg', 'test_evaluator'):
-        cfg[key] = None
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
-                                        interval=100, save_last=False)
-    runner = Runner.from_cfg(cfg)
+    runner = Runner.from_cfg(two_step_run(cfg, str(tmp_path / 'work')))
     runner.train()
     assert runner.iter == 2
     assert runner.model._cache_data_checked
