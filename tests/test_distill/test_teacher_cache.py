@@ -456,14 +456,14 @@ def lite0_cache(tmp_path_factory):
 @pytest.mark.parametrize('config, losses', [
     ('maunet_kd_lite0_cached_kvasir.py', IMITATION + PREFERENCE),
     ('maunet_kd_lite0_imitation_cached_kvasir.py', IMITATION),
-    ('maunet_kd_lite0_pixelkd_cached_kvasir.py', ('loss_kd', )),
+    ('maunet_kd_lite0_preference_cached_kvasir.py', PREFERENCE),
     ('maunet_kd_lite0_fast_cached_kvasir.py', IMITATION + PREFERENCE),
 ])
 def test_one_lite0_cache_serves_every_cached_term_config(
         lite0_cache, tmp_path, config, losses):
-    """The curriculum, its imitation stage alone, pixel KD alone and the
-    curriculum's cheaper settings read the cache of the curriculum config:
-    two steps each, with exactly their terms."""
+    """The curriculum, each of its two stages alone and its cheaper
+    settings read the cache of the curriculum config: two steps each, with
+    exactly their terms."""
     from mmengine.runner import Runner
 
     cfg = tiny_cfg(lite0_cache.ckpt, cache=lite0_cache.cache_dir,

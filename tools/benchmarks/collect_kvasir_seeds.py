@@ -39,8 +39,8 @@ ROWS = [('EfficientNet-Lite0 U-Net (pretrained teacher)', 'lite0_teacher'),
          'maunet_kd_lite0_dicekd_cached'),
         ('MAUNet + imitation stage only from the pretrained teacher, '
          'teacher-output cache', 'maunet_kd_lite0_imitation_cached'),
-        ('MAUNet + pixel KD only (ramped up) from the pretrained teacher, '
-         'teacher-output cache', 'maunet_kd_lite0_pixelkd_cached'),
+        ('MAUNet + preference stage only from the pretrained teacher, '
+         'teacher-output cache', 'maunet_kd_lite0_preference_cached'),
         ('MAUNet + the cached curriculum, cheaper settings (skips pooled to '
          '32x32, 64 InfoNCE pixels)', 'maunet_kd_lite0_fast_cached'),
         ('MAUNet alone, task Dice weight 2 (control of the Dice KD row)',
@@ -53,8 +53,7 @@ BASELINE = 'maunet'
 PAIRS = [('maunet_kd_lite0_dicekd_cached', 'maunet_dice2'),
          ('maunet_kd_lite0_dicekd_cached', 'maunet_kd_lite0_cached'),
          ('maunet_kd_lite0_imitation_cached', 'maunet_kd_lite0_cached'),
-         ('maunet_kd_lite0_imitation_cached',
-          'maunet_kd_lite0_pixelkd_cached'),
+         ('maunet_kd_lite0_preference_cached', 'maunet_kd_lite0_cached'),
          ('maunet_kd_lite0_fast_cached', 'maunet_kd_lite0_cached')]
 # (name, counts file suffix, bootstrap block): CVC-ClinicDB's 612 frames
 # come from 29 videos, about 21 consecutive frames each.

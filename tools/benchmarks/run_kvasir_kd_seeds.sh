@@ -19,11 +19,10 @@
 # run, no preference stage). CACHE_SEEDS="42" builds the pretrained
 # teacher's output cache (K = 8 views, work_dirs/teacher_cache/lite0_kvasir_k8)
 # and trains maunet_kd_lite0_cached_kvasir.py from it at those seeds.
-# IMITATION_CACHE_SEEDS, PIXELKD_CACHE_SEEDS and FAST_CACHE_SEEDS train, from
-# the same cache, the imitation stage alone
-# (maunet_kd_lite0_imitation_cached_kvasir.py), its pixel KD term alone
-# (maunet_kd_lite0_pixelkd_cached_kvasir.py) and the cached curriculum with
-# its cheaper settings (maunet_kd_lite0_fast_cached_kvasir.py).
+# IMITATION_CACHE_SEEDS, PREFERENCE_CACHE_SEEDS and FAST_CACHE_SEEDS train,
+# from the same cache, each stage of the curriculum alone for the whole run
+# (maunet_kd_lite0_{imitation,preference}_cached_kvasir.py) and the cached
+# curriculum with its cheaper settings (maunet_kd_lite0_fast_cached_kvasir.py).
 # DICEKD_SEEDS="42 7 0" trains, from the same cache, the cached curriculum
 # plus a soft-Dice KD term (maunet_kd_lite0_dicekd_cached_kvasir.py) and its
 # control, MAUNet alone with the task loss's Dice term weighted 2
@@ -103,10 +102,10 @@ for s in ${CACHE_SEEDS:-}; do
     model.teacher_cache="$cache"
   test_run maunet_kd_lite0_cached_s$s configs/maunet/maunet_kd_lite0_kvasir.py
 done
-# the term ablations of the cached curriculum, from the same cache: the
-# imitation stage for the whole run, its pixel KD term alone, and the
-# curriculum with pooled skips and fewer InfoNCE pixels
-for terms in imitation pixelkd fast; do
+# the term ablations of the cached curriculum, from the same cache: each
+# stage for the whole run, and the curriculum with pooled skips and fewer
+# InfoNCE pixels
+for terms in imitation preference fast; do
   seeds_of=${terms^^}_CACHE_SEEDS
   for s in ${!seeds_of:-}; do
     build_cache

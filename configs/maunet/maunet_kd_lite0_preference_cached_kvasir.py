@@ -1,0 +1,24 @@
+# The preference stage only, from the pretrained teacher's cached outputs
+# into MAUNet on Kvasir-SEG: pixel InfoNCE on the decoder embeddings (the
+# teacher's as positives) and L2 between the probabilities, beside the task
+# loss (BCE + Dice), for the whole run; no imitation stage (no pixel KD, no
+# skip alignment). The term ablation of maunet_kd_lite0_cached_kvasir.py
+# that drops its first stage, read from the same teacher-output cache.
+_base_ = ['./maunet_kd_lite0_cached_kvasir.py']
+
+model = dict(
+    # only the embedding connector: no term reads the skips
+    connectors=dict(_delete_=True, embed=_base_.connectors.embed),
+    distill_losses=dict(
+        _delete_=True,
+        loss_nce=_base_.model.distill_losses.loss_nce,
+        loss_l2=_base_.l2_loss))
+
+custom_hooks = [
+    dict(
+        type='medproto.CurriculumDistillHook',
+        stages=[dict(name='preference', end=1.0,
+                     losses=['loss_nce', 'loss_l2'])]),
+    dict(type='medproto.TeacherCacheHook'),
+    dict(type='medproto.SafeCheckpointHook'),
+]
