@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Does distillation pay on Kvasir-SEG? The five rows of docs/results.md at
 # one budget: the pretrained teacher (EfficientNet-Lite0 U-Net) and the
-# MALUNet teacher (seed TEACHER_SEED), MAUNet alone, MAUNet + curriculum KD
-# from MALUNet and MAUNet + curriculum KD from the pretrained teacher (every
-# seed of SEEDS); each tested on Kvasir-SEG val and on CVC-ClinicDB frames
+# MALUNet teacher (every seed of TEACHER_SEEDS, default TEACHER_SEED; the
+# students distil from the teachers of TEACHER_SEED), MAUNet alone (every
+# seed of ALONE_SEEDS, default SEEDS), MAUNet + curriculum KD from MALUNet
+# and MAUNet + curriculum KD from the pretrained teacher (every seed of
+# SEEDS; SEEDS="" trains none); each tested on Kvasir-SEG val and on CVC-ClinicDB frames
 # 1-317 (cross-dataset), with per-image counts for
 # tools/benchmarks/collect_kvasir_seeds.py. The final checkpoint of each run
 # is tested (no selection on the validation set).
@@ -30,8 +32,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ITERS=${ITERS:-1500}
-SEEDS=${SEEDS:-42 7 0}
+SEEDS=${SEEDS-42 7 0}
+ALONE_SEEDS=${ALONE_SEEDS-$SEEDS}
 TEACHER_SEED=${TEACHER_SEED:-42}
+TEACHER_SEEDS=${TEACHER_SEEDS:-$TEACHER_SEED}
 ROOT=${WORK_ROOT:-work_dirs/kvasir_kd_seeds}
 CVC=${CVC:-data/cvc-clinicdb-part1}
 
@@ -61,20 +65,28 @@ test_run() {  # name kvasir_config [cvc_config]
 }
 
 T=$TEACHER_SEED
-train lite0_teacher_s$T configs/seg_teacher/effnet_lite0_unet_kvasir.py "$T"
-train malunet_s$T configs/malunet/malunet_kvasir.py "$T"
-test_run lite0_teacher_s$T configs/seg_teacher/effnet_lite0_unet_kvasir.py \
-  configs/cross_dataset/effnet_lite0_unet_kvasir_on_cvc.py
-test_run malunet_s$T configs/malunet/malunet_kvasir.py \
-  configs/cross_dataset/malunet_kvasir_on_cvc.py
-for s in $SEEDS; do
+# the teachers of the table ran with mmengine's loop and sampler (before the
+# resumable loop became the seg default): the same data order here
+for s in $TEACHER_SEEDS; do
+  train lite0_teacher_s$s configs/seg_teacher/effnet_lite0_unet_kvasir.py \
+    "$s" train_cfg.type=IterBasedTrainLoop
+  train malunet_s$s configs/malunet/malunet_kvasir.py "$s" \
+    train_cfg.type=IterBasedTrainLoop
+  test_run lite0_teacher_s$s configs/seg_teacher/effnet_lite0_unet_kvasir.py \
+    configs/cross_dataset/effnet_lite0_unet_kvasir_on_cvc.py
+  test_run malunet_s$s configs/malunet/malunet_kvasir.py \
+    configs/cross_dataset/malunet_kvasir_on_cvc.py
+done
+for s in $ALONE_SEEDS; do
   train maunet_s$s configs/maunet/maunet_kvasir.py "$s"
+  test_run maunet_s$s configs/maunet/maunet_kvasir.py \
+    configs/cross_dataset/maunet_kvasir_on_cvc.py
+done
+for s in $SEEDS; do
   train maunet_kd_malunet_s$s configs/maunet/maunet_kd_kvasir.py "$s" \
     model.teacher_ckpt="$ROOT/malunet_s$T/iter_$ITERS.pth"
   train maunet_kd_lite0_s$s configs/maunet/maunet_kd_lite0_kvasir.py "$s" \
     model.teacher_ckpt="$ROOT/lite0_teacher_s$T/iter_$ITERS.pth"
-  test_run maunet_s$s configs/maunet/maunet_kvasir.py \
-    configs/cross_dataset/maunet_kvasir_on_cvc.py
   test_run maunet_kd_malunet_s$s configs/maunet/maunet_kd_kvasir.py \
     configs/cross_dataset/maunet_kd_kvasir_on_cvc.py
   test_run maunet_kd_lite0_s$s configs/maunet/maunet_kd_lite0_kvasir.py \
