@@ -1,22 +1,23 @@
-# The imitation stage only (maunet_kd_lite0_imitation_kvasir.py: pixel KD
+# The imitation stage only (as maunet_kd_lite0_imitation_kvasir.py: pixel KD
 # ramped up and skip alignment ramped down over the whole run, no preference
 # stage) read from the teacher-output cache of
 # maunet_kd_lite0_cached_kvasir.py: the same teacher, recorders, pipeline
 # and K = 8 views, so one cache serves both. Build it once as that config
 # says; the teacher does not run during training.
-_base_ = ['./maunet_kd_lite0_imitation_kvasir.py']
+_base_ = ['./maunet_kd_lite0_kvasir.py']
 
-teacher_cache = 'work_dirs/teacher_cache/lite0_kvasir_k8'
-
-# one of the K = 8 stored views per sample (datasets/binary_seg_folder.py)
+# the stored views (datasets/binary_seg_folder.py) and their cache
 train_pipeline = _base_.view_train_pipeline
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+model = dict(
+    teacher_cache=_base_.lite0_kvasir_cache,
+    connectors=dict(_delete_=True, **_base_.skip_connectors),
+    distill_losses=dict(_delete_=True, loss_kd=_base_.binary_kd_loss,
+                        loss_feat=_base_.model.distill_losses.loss_feat))
 
-model = dict(teacher_cache=teacher_cache)
-
-# the imitation stage of the parent, the cache's check, safe checkpoints
+# the imitation stage, the cache's check, safe checkpoints
 custom_hooks = [
-    _base_.custom_hooks[0],
+    _base_.imitation_only_hook,
     dict(type='medproto.TeacherCacheHook'),
     dict(type='medproto.SafeCheckpointHook'),
 ]

@@ -19,6 +19,15 @@ curriculum_hook = dict(
                 loss_feat=dict(type='cosine', direction='fall'))),
         dict(name='preference', end=1.0, losses=['loss_nce', 'loss_l2']),
     ])
+# Each stage alone for the whole run (the term ablations of the curriculum):
+# the imitation stage with its ramps stretched over the run, or the
+# preference stage from the first iteration.
+imitation_only_hook = dict(
+    type='medproto.CurriculumDistillHook',
+    stages=[dict(curriculum_hook['stages'][0], end=1.0)])
+preference_only_hook = dict(
+    type='medproto.CurriculumDistillHook',
+    stages=[curriculum_hook['stages'][1]])
 # The hooks of the curriculum run from a teacher-output cache (a config that
 # sets the distiller's `teacher_cache`): the curriculum, the cache's check
 # against this run's pipeline, data files and K, and safe checkpoints.

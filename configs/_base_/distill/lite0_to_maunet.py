@@ -19,3 +19,9 @@ connectors = dict(
     **{f'skip{i}': dict(type='medproto.Conv1x1Connector', in_channels=cs,
                         out_channels=ct, input=f's.skip{i}')
        for i, cs, ct in zip(range(1, 6), student_skips, teacher_skips)})
+# the skip connectors alone (configs whose terms do not read the embedding)
+skip_connectors = {f'skip{i}': connectors[f'skip{i}'] for i in range(1, 6)}
+# The teacher-output cache of this pair on Kvasir-SEG (K = 8 views), built by
+# tools/misc/build_teacher_cache.py as maunet_kd_lite0_cached_kvasir.py says;
+# every cached config of the pair reads it.
+lite0_kvasir_cache = 'work_dirs/teacher_cache/lite0_kvasir_k8'
