@@ -10,13 +10,11 @@
 #       --num-views 8 --out work_dirs/teacher_cache/lite0_kvasir_k8
 _base_ = ['./maunet_kd_lite0_kvasir.py']
 
-teacher_cache = 'work_dirs/teacher_cache/lite0_kvasir_k8'
-
 # one of the K = 8 stored views per sample (datasets/binary_seg_folder.py)
 train_pipeline = _base_.view_train_pipeline
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-model = dict(teacher_cache=teacher_cache)
+model = dict(teacher_cache=_base_.lite0_kvasir_cache)  # lite0_to_maunet.py
 
 # the curriculum, the cache's check (pipeline, data files, K), safe checkpoints
 custom_hooks = _base_.cached_curriculum_hooks

@@ -13,7 +13,7 @@ train_pipeline = _base_.view_train_pipeline
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 model = dict(
-    teacher_cache='work_dirs/teacher_cache/lite0_kvasir_k8',
+    teacher_cache=_base_.lite0_kvasir_cache,
     distill_losses=dict(
         loss_dice_kd=dict(
             type='medproto.DiceKDLoss',
