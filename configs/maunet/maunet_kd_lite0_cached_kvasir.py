@@ -11,7 +11,8 @@
 _base_ = ['./maunet_kd_lite0_kvasir.py']
 
 # one of the K = 8 stored views per sample (datasets/binary_seg_folder.py)
-train_pipeline = _base_.view_train_pipeline
+train_pipeline = _base_.view_train_pipeline + [
+    _base_.lite0_kvasir_cache_loader]  # the workers read the cache
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 model = dict(teacher_cache=_base_.lite0_kvasir_cache)  # lite0_to_maunet.py

@@ -6,7 +6,8 @@
 # not the same one; docs/results.md compares both on Kvasir-SEG.
 _base_ = ['./maunet_kd_lite0_kvasir.py']
 
-train_pipeline = _base_.view_train_pipeline  # K = 8 stored views
+train_pipeline = _base_.view_train_pipeline + [
+    _base_.lite0_kvasir_cache_loader]  # the workers read the cache
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 model = dict(
     connectors=dict(skip1=dict(max_side=32), skip2=dict(max_side=32)),

@@ -7,7 +7,8 @@
 _base_ = ['./maunet_kd_lite0_kvasir.py']
 
 # the stored views (datasets/binary_seg_folder.py) and their cache
-train_pipeline = _base_.view_train_pipeline
+train_pipeline = _base_.view_train_pipeline + [
+    _base_.lite0_kvasir_cache_loader]  # the workers read the cache
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 model = dict(
     teacher_cache=_base_.lite0_kvasir_cache,

@@ -45,13 +45,24 @@ from medproto.utils.cli import ConfigError
 __all__ = [
     'TeacherCacheError', 'TeacherCache', 'TeacherCacheWriter',
     'build_teacher_cache', 'sha256_file', 'sha256_json', 'pipeline_of',
-    'view_augment_of', 'data_fingerprint', 'dataset_fingerprint',
-    'FINGERPRINT_LABELS'
+    'view_augment_of', 'output_loader_of', 'data_fingerprint',
+    'dataset_fingerprint', 'FINGERPRINT_LABELS', 'OUTPUT_LOADER',
+    'OUTPUTS_KEY', 'OUTPUTS_META_KEY'
 ]
 
 CACHE_FORMAT = 1
 META_FILE = 'meta.json'
 VIEW_TRANSFORM = 'ViewAugment'
+#: The pipeline transform that reads the cached outputs in the data loader
+#: (:class:`medproto.datasets.transforms.LoadTeacherOutputs`); it changes
+#: no pixel, so the pipeline fingerprint leaves it out.
+OUTPUT_LOADER = 'LoadTeacherOutputs'
+#: Data field in which that transform leaves a sample's outputs (a flat
+#: float16 tensor: a data field is passed on by reference, where metainfo
+#: would be deep-copied by every ``.to(device)``) ...
+OUTPUTS_KEY = 'teacher_outputs'
+#: ... and the metainfo key naming their cache and recorders.
+OUTPUTS_META_KEY = 'teacher_outputs_of'
 #: Fingerprint key -> the words an error uses for it.
 FINGERPRINT_LABELS = {
     'teacher_checkpoint': 'teacher checkpoint',
@@ -163,6 +174,23 @@ def view_augment_of(pipeline: Sequence) -> Mapping:
     return cfg
 
 
+def output_loader_of(pipeline: Sequence) -> Optional[Mapping]:
+    """The ``LoadTeacherOutputs`` config of a train pipeline, or None.
+
+    Args:
+        pipeline (Sequence[dict]): Transform configs.
+
+    Returns:
+        Mapping | None: The transform's config (at most one is allowed).
+    """
+    loaders = [t for t in pipeline if _transform_name(t) == OUTPUT_LOADER]
+    if len(loaders) > 1:
+        raise TeacherCacheError(
+            f'teacher cache: the train pipeline has {len(loaders)} '
+            f'{OUTPUT_LOADER} transforms; keep one, after PackSegInputs')
+    return loaders[0] if loaders else None
+
+
 def _base_dataset(dataset):
     """The dataset below wrappers such as ``RepeatDataset``."""
     while not hasattr(dataset, 'pipeline') and hasattr(dataset, 'dataset'):
@@ -211,8 +239,11 @@ def dataset_fingerprint(dataset_cfg: Mapping, dataset) -> Dict[str, object]:
 
     Returns:
         dict: ``pipeline`` and ``data`` (hex digests) and ``num_views``.
+        The pipeline digest leaves out ``LoadTeacherOutputs``, which reads
+        the cache and changes no pixel.
     """
-    pipeline = pipeline_of(dataset_cfg)
+    pipeline = [t for t in pipeline_of(dataset_cfg)
+                if _transform_name(t) != OUTPUT_LOADER]
     view_cfg = view_augment_of(pipeline)
     return dict(pipeline=sha256_json(pipeline),
                 data=data_fingerprint(dataset),
@@ -250,6 +281,7 @@ class TeacherCache:
                                         f'file {name}.npy is missing')
         self.path = path
         self.meta = meta
+        self._identity: Optional[str] = None
         self._arrays: Dict[str, np.ndarray] = {}
         self._files: Dict[str, io.RawIOBase] = {}
 
@@ -275,6 +307,63 @@ class TeacherCache:
             name: tuple(rec['shape'])
             for name, rec in self.meta['recorders'].items()
         }
+
+    @property
+    def identity(self) -> str:
+        """str: A short digest of ``meta.json`` (fingerprint, N, K, shapes,
+        build time): two folders with the same identity hold the same
+        cache."""
+        if self._identity is None:
+            self._identity = sha256_json(self.meta)[:16]
+        return self._identity
+
+    def layout(self, names: Sequence[str]
+               ) -> Dict[str, Tuple[int, int, Tuple[int, ...]]]:
+        """Where each recorder lies in a flat view of :meth:`read_view`.
+
+        Args:
+            names (Sequence[str]): Recorder names, in the flat order.
+
+        Returns:
+            dict: name -> (start, stop, feature shape), element offsets.
+        """
+        shapes = self.shapes
+        out, start = {}, 0
+        for name in names:
+            if name not in shapes:
+                raise TeacherCacheError(
+                    f'teacher cache {self.path} has no recorder '
+                    f'{name!r}; it has {list(shapes)}')
+            stop = start + int(np.prod(shapes[name]))
+            out[name] = (start, stop, shapes[name])
+            start = stop
+        return out
+
+    def read_view(self, sample_idx: int, view_idx: int,
+                  names: Sequence[str]) -> np.ndarray:
+        """One view's values of several recorders, one after the other.
+
+        Args:
+            sample_idx (int): The sample index.
+            view_idx (int): The view index.
+            names (Sequence[str]): Recorder names (see :meth:`layout`).
+
+        Returns:
+            np.ndarray: float16, (sum of the features' sizes,).
+        """
+        layout = self.layout(names)
+        for what, idx, size in (('sample_idx', sample_idx, self.num_samples),
+                                ('view_idx', view_idx, self.num_views)):
+            if not 0 <= int(idx) < size:
+                raise TeacherCacheError(
+                    f'teacher cache {self.path}: {what} {int(idx)} outside '
+                    f'[0, {size}) (built for another dataset?)')
+        out = np.empty(max((v[1] for v in layout.values()), default=0),
+                       np.float16)
+        for name, (start, stop, _) in layout.items():
+            self._read_rows(name, [int(sample_idx)], [int(view_idx)],
+                            out[None, start:stop])
+        return out
 
     def check(self, actual: Mapping[str, object]) -> None:
         """Refuse, in one line, a run whose fingerprint differs.
@@ -339,16 +428,25 @@ class TeacherCache:
                     f'outside [0, {size}) (built for another dataset?)')
         array = self._array(name)
         out = np.empty((sample_idx.size, *array.shape[2:]), array.dtype)
-        view_bytes = int(np.prod(array.shape[2:])) * out.itemsize
-        rows = out.reshape(sample_idx.size, view_bytes // out.itemsize)
+        self._read_rows(name, sample_idx.tolist(), view_idx.tolist(),
+                        out.reshape(sample_idx.size, out[:1].size))
+        return out
+
+    def _read_rows(self, name: str, sample_idx: List[int],
+                   view_idx: List[int], rows: np.ndarray) -> None:
+        """Read view ``(sample_idx[j], view_idx[j])`` of ``name`` into
+        ``rows[j]`` (float16, contiguous, one view's size each); the
+        indices are checked by the caller."""
+        array = self._array(name)
+        view_bytes = int(np.prod(array.shape[2:])) * array.itemsize
         file = self._file(name)
-        for row, i, k in zip(rows, sample_idx.tolist(), view_idx.tolist()):
+        for row, i, k in zip(rows, sample_idx, view_idx):
             offset = array.offset + (i * self.num_views + k) * view_bytes
-            if _pread_into(file, row, offset) != view_bytes:
+            if row.nbytes != view_bytes or \
+                    _pread_into(file, row, offset) != view_bytes:
                 raise TeacherCacheError(
                     f'teacher cache {self.path}: {name}.npy is shorter than '
                     f'its header says (truncated?); {_REBUILD}')
-        return out
 
     def _array(self, name: str) -> np.ndarray:
         """The memory map of ``name``: its shape, dtype and data offset
@@ -575,7 +673,8 @@ class TeacherCacheWriter:
 # ----------------------------------------------------------------- builder
 class _ViewDataset(torch.utils.data.Dataset):
     """Every (sample, view) of a dataset: item ``j`` is view ``j % K`` of
-    sample ``j // K``, through the dataset's own pipeline."""
+    sample ``j // K``, through the dataset's own pipeline (without
+    ``LoadTeacherOutputs``)."""
 
     def __init__(self, dataset, num_views: int) -> None:
         self.dataset = dataset
@@ -588,7 +687,12 @@ class _ViewDataset(torch.utils.data.Dataset):
         i, k = divmod(j, self.num_views)
         info = self.dataset.get_data_info(i)
         info['view_idx'] = k
-        out = self.dataset.pipeline(info)
+        out = info
+        for t in getattr(self.dataset.pipeline, 'transforms',
+                         [self.dataset.pipeline]):
+            # the builder writes the cache that transform would read
+            if type(t).__name__ != OUTPUT_LOADER and out is not None:
+                out = t(out)
         if out is None:
             raise TeacherCacheError(
                 f'teacher cache: the pipeline dropped sample '

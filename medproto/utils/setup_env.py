@@ -24,6 +24,9 @@ def prepare_cfg(cfg: Config) -> Config:
       stops) and :class:`~medproto.engine.hooks.RankMeanLossHook` (DDP logs
       the loss averaged over ranks);
 
+    * a ``LoadTeacherOutputs`` in the train pipeline (the teacher-output
+      cache read by the data loader) reads ``model.teacher_cache``, so a
+      folder given on the command line reaches both;
     * the ``nccl`` distributed backend becomes ``gloo`` on machines without
       CUDA, and DDP wraps CPU modules without ``device_ids``, so the same
       config runs DDP on CPU.
@@ -60,4 +63,26 @@ def prepare_cfg(cfg: Config) -> Config:
             type='MMDistributedDataParallel')
         wrapper.setdefault('device_ids', None)
         cfg.model_wrapper_cfg = wrapper
+    _loader_follows_teacher_cache(cfg)
     return cfg
+
+
+def _loader_follows_teacher_cache(cfg: Config) -> None:
+    """Point a ``LoadTeacherOutputs`` of the train pipeline at the
+    distiller's ``model.teacher_cache`` (e.g. a folder given with
+    ``--cfg-options model.teacher_cache=DIR`` reaches both)."""
+    from medproto.distill.teacher_cache import (TeacherCacheError,
+                                                output_loader_of, pipeline_of)
+    model = cfg.get('model')
+    cache = model.get('teacher_cache') if isinstance(model, dict) else None
+    if isinstance(cache, dict):
+        cache = cache.get('path')
+    dataset = (cfg.get('train_dataloader') or {}).get('dataset')
+    if not isinstance(cache, str) or not isinstance(dataset, dict):
+        return
+    try:
+        loader = output_loader_of(pipeline_of(dataset))
+    except TeacherCacheError:  # no pipeline; the runner reports it
+        return
+    if loader is not None:
+        loader['cache'] = cache

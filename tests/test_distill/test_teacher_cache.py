@@ -67,6 +67,12 @@ def tiny_cfg(ckpt: str, cache=None, num_views: int = NUM_VIEWS,
     cfg.model.teacher = Config.fromfile(teacher).model.to_dict()
     cfg.model.teacher_ckpt = ckpt
     cfg.model.teacher_cache = cache
+    # the workers read the same cache (none: the distiller runs the teacher)
+    dataset.pipeline = [t for t in dataset.pipeline
+                        if t['type'] != 'LoadTeacherOutputs' or cache]
+    for t in dataset.pipeline:
+        if t['type'] == 'LoadTeacherOutputs':
+            t['cache'] = cache
     return cfg
 
 
@@ -437,6 +443,91 @@ def test_runner_trains_from_the_cache_with_the_hook(built, tmp_path):
         Runner.from_cfg(cfg).train()
 
 
+def loading_cfg(built, cache=None) -> Config:
+    """The sample's config with ``LoadTeacherOutputs`` reading ``cache``
+    (default: the built cache)."""
+    cfg = tiny_cfg(built.ckpt, cache=built.cache_dir)
+    if cache is not None:
+        transform(cfg.train_dataloader.dataset.pipeline,
+                  'LoadTeacherOutputs')['cache'] = cache
+    return cfg
+
+
+def test_the_loader_changes_neither_fingerprint_nor_build(built, tmp_path):
+    loading = loading_cfg(built, cache=str(tmp_path / 'not_built_yet'))
+    assert dataset_fingerprint(
+        loading.train_dataloader.dataset, build_dataset(loading)) == \
+        dataset_fingerprint(built.cfg.train_dataloader.dataset,
+                            build_dataset(built.cfg))
+    # the builder skips the transform (its folder does not exist yet)
+    out = str(tmp_path / 'rebuilt')
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        build_teacher_cache(build(loading.model), build_dataset(loading),
+                            loading.train_dataloader.dataset, out,
+                            batch_size=4, progress=False)
+    a, b = TeacherCache(built.cache_dir), TeacherCache(out)
+    assert a.fingerprint == b.fingerprint
+    index = (np.arange(a.num_samples), np.zeros(a.num_samples, int))
+    for name in a.shapes:
+        np.testing.assert_allclose(a.read(name, *index), b.read(name, *index),
+                                   rtol=2**-10, atol=1e-3, err_msg=name)
+
+
+def test_the_step_uses_the_outputs_the_loader_read(built, monkeypatch):
+    loading = loading_cfg(built)
+    reading = build(dict(built.cfg.model, teacher_cache=built.cache_dir))
+    loaded = build(dict(built.cfg.model, teacher_cache=built.cache_dir))
+    loaded.load_state_dict(reading.state_dict())
+    pairs = [(0, 1), (3, 0), (5, 1)]
+    batches = dict(reading=view_batch(build_dataset(built.cfg), pairs),
+                   loaded=view_batch(build_dataset(loading), pairs))
+    assert all('teacher_outputs' in ds and 'teacher_outputs_of' in ds.metainfo
+               for ds in batches['loaded']['data_samples'])
+    losses = {}
+    for name, model in (('reading', reading), ('loaded', loaded)):
+        model.check_teacher_cache_data(dataset_fingerprint(
+            built.cfg.train_dataloader.dataset, build_dataset(built.cfg)))
+        model.loss_scales.update(loss_nce=0.0)  # no pixel sampling
+        if name == 'loaded':  # the step must not read the cache itself
+            monkeypatch.setattr(model.teacher_cache, 'read', None)
+        torch.manual_seed(0)
+        data = model.data_preprocessor(batches[name], True)
+        losses[name] = {k: v for k, v in model(**data, mode='loss').items()
+                        if k.startswith('loss')}
+    assert set(losses['loaded']) == set(losses['reading'])
+    for key, value in losses['reading'].items():
+        assert torch.equal(losses['loaded'][key], value), key  # same bytes
+    # values from another cache are refused, in one line
+    for ds in batches['loaded']['data_samples']:
+        ds.set_metainfo(dict(teacher_outputs_of=dict(
+            ds.teacher_outputs_of, cache='0123456789abcdef')))
+    data = loaded.data_preprocessor(batches['loaded'], True)
+    with pytest.raises(TeacherCacheError,
+                       match='read another teacher cache') as err:
+        loaded(**data, mode='loss')
+    assert '\n' not in str(err.value)
+
+
+def test_runner_workers_read_the_cache_with_the_hook(built, tmp_path):
+    from mmengine.runner import Runner
+
+    cfg = two_step_run(loading_cfg(built), str(tmp_path / 'work'))
+    cfg.train_dataloader.update(num_workers=1)  # read in a worker process
+    runner = Runner.from_cfg(cfg)
+    runner.model.teacher_cache.read = None  # the step does not read it
+    runner.train()
+    assert runner.iter == 2
+    # a transform reading another folder is refused before the first step
+    other = str(tmp_path / 'copy')
+    shutil.copytree(built.cache_dir, other)
+    cfg = two_step_run(loading_cfg(built, cache=other),
+                       str(tmp_path / 'work_other'))
+    with pytest.raises(TeacherCacheError, match='reads .* but '
+                       'model.teacher_cache is') as err:
+        Runner.from_cfg(cfg).train()
+    assert '\n' not in str(err.value)
+
+
 @pytest.fixture(scope='module')
 def lite0_cache(tmp_path_factory):
     """A random Lite0 U-Net checkpoint and its cache (K = 2) of the sample,
@@ -582,6 +673,37 @@ def test_the_kd_step_benchmark_times_each_stage_from_the_cache(
     expected = (['logits'] + skips + ['embed', 'logits'] + ['logits'] +
                 skips + ['embed', 'logits'])
     assert sorted(reads) == sorted(3 * expected)
+
+
+def test_the_kd_step_benchmark_times_the_loader_and_the_step_read(
+        built, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    tool = load_benchmark()
+    cfg_file = str(tmp_path / 'kd_loading.py')
+    loading_cfg(built, cache='elsewhere').dump(cfg_file)  # --cache wins
+    reads = []
+    read = TeacherCache.read
+
+    def counted_read(self, name, *index):
+        reads.append(name)
+        return read(self, name, *index)
+
+    monkeypatch.setattr(TeacherCache, 'read', counted_read)
+    tool.main(['--kd-config', cfg_file, '--teacher-ckpt', built.ckpt,
+               '--cache', built.cache_dir, '--iters', '2', '--warmup', '1',
+               '--batch-size', '2', '--threads', '1', '--clock', 'cpu'])
+    out = capsys.readouterr().out
+    rows = re.findall(r'^(student only|KD [a-z ()]+?)\s+[\d.]+\s+[\d.]+'
+                      r'\s+[\d.]+x$', out, re.M)
+    assert rows == ['student only', 'KD no terms', 'KD imitation (cache)',
+                    'KD preference (cache)', 'KD imitation (read in step)',
+                    'KD preference (read in step)']
+    assert re.search(r"LoadTeacherOutputs read the cache: [\d.]+ ms per "
+                     'batch', out)
+    # only the "read in step" rows read the cache in the step
+    skips = [f'skip{i}' for i in range(1, 6)]
+    assert sorted(reads) == sorted(3 * (['logits'] + skips +
+                                        ['embed', 'logits']))
 
 
 def test_the_kd_step_benchmark_refuses_in_one_line(built, capsys,

@@ -19,7 +19,12 @@ config) it times instead, on real batches of the config's train set (each
 sample one of its stored views, so every KD step reads the cache): the
 student-only step, the distiller with every term off, and the cached KD
 step in each curriculum stage, with their ratio to the student-only step.
-``--per-term`` adds the KD step with each distillation term alone.
+Where the config's pipeline reads the cache in the data loader
+(``LoadTeacherOutputs``), the batches carry the values as the loader gives
+them, each stage is also timed reading the cache in the step, and the
+loader's read time per batch is printed (the workers' work, not the
+step's). ``--per-term`` adds the KD step with each distillation term
+alone.
 
 The steps are timed interleaved (one of each in turn) and reported as
 medians; both loops use the configs' optimizer. ``--cfg-options`` times
@@ -40,6 +45,7 @@ import os
 import os.path as osp
 import statistics
 import sys
+import time
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 sys.path.insert(0,
@@ -55,7 +61,9 @@ from mmengine.structures import PixelData  # noqa: E402
 from mmseg.registry import DATASETS, MODELS  # noqa: E402
 from mmseg.structures import SegDataSample  # noqa: E402
 
-from medproto.distill.teacher_cache import dataset_fingerprint  # noqa: E402
+from medproto.distill.teacher_cache import (  # noqa: E402
+    OUTPUT_LOADER, OUTPUTS_META_KEY, dataset_fingerprint, output_loader_of,
+    pipeline_of)
 from medproto.utils.cli import (ConfigError,  # noqa: E402
                                 add_cfg_options_arg, add_debug_arg,
                                 friendly_errors, load_config)
@@ -268,7 +276,10 @@ def _shown(path: str) -> str:
 
 def cached_main(args: argparse.Namespace) -> None:
     """Time the student-only step and the cached KD step per stage on real
-    batches of the KD config's train set (the cache is read every step)."""
+    batches of the KD config's train set. With ``LoadTeacherOutputs`` in
+    its pipeline the batches carry the views' values, as the data loader
+    gives them, and each stage is timed a second time reading the cache in
+    the step."""
     cfg = load_config(args.kd_config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -279,6 +290,9 @@ def cached_main(args: argparse.Namespace) -> None:
     dataset_cfg = cfg.train_dataloader.dataset
     distiller.check_teacher_cache_data(dataset_fingerprint(
         dataset_cfg, DATASETS.build(copy.deepcopy(dataset_cfg))))
+    loader = output_loader_of(pipeline_of(dataset_cfg))
+    if loader is not None:  # the workers read the cache the model reads
+        loader['cache'] = args.cache
     batches = cached_batches(cfg, args.warmup + args.iters,
                              args.batch_size)
     student_cfg = load_config(args.student_config)
@@ -296,6 +310,12 @@ def cached_main(args: argparse.Namespace) -> None:
         steps[name] = stage_step(
             distiller, active, train_step(distiller, cycling(batches),
                                           optim))
+    if loader is not None:  # the same steps reading the cache themselves
+        unloaded = without_loaded_outputs(batches)
+        for stage, active in STAGES.items():
+            steps[f'KD {stage} (read in step)'] = stage_step(
+                distiller, active, train_step(distiller, cycling(unloaded),
+                                              optim))
     times = interleave(steps, args.warmup, args.iters, args.clock_fn)
     shape = tuple(batches[0]['inputs'][0].shape[-2:])
     print_steps(
@@ -305,6 +325,40 @@ def cached_main(args: argparse.Namespace) -> None:
         f'{args.iters} interleaved steps over {len(batches)} real batches '
         f'(each sample one stored view); optimizer {optimizer_cfg}',
         times, args.batch_size)
+    if loader is not None:
+        print(f'the data loader\'s {OUTPUT_LOADER} read the cache: '
+              f'{loader_read_ms(distiller.teacher_cache, batches):.1f} ms '
+              'per batch (median, in the workers; the "(cache)" steps '
+              'above only convert its values)')
+    else:
+        print(f'the train pipeline has no {OUTPUT_LOADER}: every KD step '
+              'reads the cache itself')
+
+
+def without_loaded_outputs(batches: Sequence[dict]) -> List[dict]:
+    """Copies of ``batches`` whose data samples carry no values read by
+    ``LoadTeacherOutputs`` (the distiller then reads the cache)."""
+    out = []
+    for batch in batches:
+        samples = [ds.clone() for ds in batch['data_samples']]
+        for ds in samples:
+            del ds.teacher_outputs, ds.teacher_outputs_of
+        out.append(dict(batch, data_samples=samples))
+    return out
+
+
+def loader_read_ms(cache, batches: Sequence[dict]) -> float:
+    """Median process-time milliseconds ``LoadTeacherOutputs`` takes to
+    read one batch's views (what the data loader's workers do)."""
+    times = []
+    for batch in batches:
+        metas = [ds.metainfo for ds in batch['data_samples']]
+        start = time.process_time()
+        for meta in metas:
+            cache.read_view(int(meta['sample_idx']), int(meta['view_idx']),
+                            meta[OUTPUTS_META_KEY]['names'])
+        times.append(1000. * (time.process_time() - start))
+    return statistics.median(times)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

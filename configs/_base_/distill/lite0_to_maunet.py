@@ -25,3 +25,7 @@ skip_connectors = {f'skip{i}': connectors[f'skip{i}'] for i in range(1, 6)}
 # tools/misc/build_teacher_cache.py as maunet_kd_lite0_cached_kvasir.py says;
 # every cached config of the pair reads it.
 lite0_kvasir_cache = 'work_dirs/teacher_cache/lite0_kvasir_k8'
+# The data loader's workers read each sample's cached outputs (after
+# PackSegInputs), so the training step does not read the cache itself.
+lite0_kvasir_cache_loader = dict(type='LoadTeacherOutputs',
+                                 cache=lite0_kvasir_cache)

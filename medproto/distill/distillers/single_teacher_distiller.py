@@ -14,8 +14,10 @@ from mmengine.runner import CheckpointLoader, load_state_dict
 from torch import Tensor, nn
 
 from medproto.distill.recorders import RecorderManager
-from medproto.distill.teacher_cache import (TeacherCache, TeacherCacheError,
-                                            sha256_file, sha256_json)
+from medproto.distill.teacher_cache import (OUTPUT_LOADER, OUTPUTS_KEY,
+                                            OUTPUTS_META_KEY, TeacherCache,
+                                            TeacherCacheError, sha256_file,
+                                            sha256_json)
 from medproto.registry import MODELS
 from medproto.utils.paths import model_cfg_from_file, resolve_checkpoint
 from .inputs import (InputRef, PixelwiseMap, RefDict, check_forward_arguments,
@@ -395,9 +397,40 @@ class SingleTeacherDistiller(BaseModel):
             cache['cache_index'] = tuple(
                 np.array([int(ds.metainfo[k]) for ds in data_samples])
                 for k in keys)
+        loaded = self._loaded_teacher(name, data_samples)
+        if loaded is not None:
+            return loaded.to(device)
         values = self.teacher_cache.read(name, *cache['cache_index'])
         return torch.from_numpy(values).to(device=device,
                                            dtype=torch.float32)
+
+    def _loaded_teacher(self, name: str,
+                        data_samples: list) -> Optional[Tensor]:
+        """Recorder ``name`` of the batch from the values that
+        ``LoadTeacherOutputs`` read in the data loader (float32, on the
+        CPU), or None where the samples do not carry it."""
+        loaded = [ds.metainfo.get(OUTPUTS_META_KEY) for ds in data_samples]
+        if any(item is None or OUTPUTS_KEY not in ds or name not in
+               item['names'] for item, ds in zip(loaded, data_samples)):
+            return None
+        identity = self.teacher_cache.identity
+        other = next((item['cache'] for item in loaded
+                      if item['cache'] != identity), None)
+        if other is not None:
+            raise TeacherCacheError(
+                f'the train pipeline\'s {OUTPUT_LOADER} read another teacher '
+                f'cache ({other}) than the distiller\'s teacher_cache '
+                f'{self.teacher_cache.path} ({identity}): give both the same '
+                'folder')
+        out = torch.empty((len(loaded), *self.teacher_cache.shapes[name]))
+        layouts: Dict[tuple, tuple] = {}
+        for row, (item, ds) in enumerate(zip(loaded, data_samples)):
+            names = tuple(item['names'])
+            if names not in layouts:
+                layouts[names] = self.teacher_cache.layout(names)[name]
+            start, stop, _ = layouts[names]
+            out[row].view(-1).copy_(ds.get(OUTPUTS_KEY)[start:stop])
+        return out
 
     def _run_teacher(self, inputs: Tensor, data_samples: list) -> None:
         """One teacher forward in ``'tensor'`` mode without gradients (the
