@@ -28,7 +28,10 @@
 # DICEKD_SEEDS="42 7 0" trains, from the same cache, the cached curriculum
 # plus a soft-Dice KD term (maunet_kd_lite0_dicekd_cached_kvasir.py) and its
 # control, MAUNet alone with the task loss's Dice term weighted 2
-# (maunet_dice2_kvasir.py), at those seeds.
+# (maunet_dice2_kvasir.py), at those seeds. TEACHER_ROOT=DIR and
+# TEACHER_ITERS=N: the students distil from the teachers trained there for N
+# iterations, and no teacher is trained here (e.g. ITERS=3000 students from
+# the 1,500-iteration teachers of another WORK_ROOT).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ITERS=${ITERS:-1500}
@@ -38,6 +41,8 @@ TEACHER_SEED=${TEACHER_SEED:-42}
 TEACHER_SEEDS=${TEACHER_SEEDS:-$TEACHER_SEED}
 ROOT=${WORK_ROOT:-work_dirs/kvasir_kd_seeds}
 CVC=${CVC:-data/cvc-clinicdb-part1}
+TEACHER_ROOT=${TEACHER_ROOT:-$ROOT}
+TEACHER_ITERS=${TEACHER_ITERS:-$ITERS}
 
 train() {  # name config seed [extra cfg-options]
   local name=$1 cfg=$2 seed=$3; shift 3
@@ -65,6 +70,9 @@ test_run() {  # name kvasir_config [cvc_config]
 }
 
 T=$TEACHER_SEED
+LITE0_CKPT="$TEACHER_ROOT/lite0_teacher_s$T/iter_$TEACHER_ITERS.pth"
+MALUNET_CKPT="$TEACHER_ROOT/malunet_s$T/iter_$TEACHER_ITERS.pth"
+[ "$TEACHER_ROOT" = "$ROOT" ] || TEACHER_SEEDS=""  # trained elsewhere
 # the teachers of the table ran with mmengine's loop and sampler (before the
 # resumable loop became the seg default): the same data order here
 for s in $TEACHER_SEEDS; do
@@ -84,9 +92,9 @@ for s in $ALONE_SEEDS; do
 done
 for s in $SEEDS; do
   train maunet_kd_malunet_s$s configs/maunet/maunet_kd_kvasir.py "$s" \
-    model.teacher_ckpt="$ROOT/malunet_s$T/iter_$ITERS.pth"
+    model.teacher_ckpt="$MALUNET_CKPT"
   train maunet_kd_lite0_s$s configs/maunet/maunet_kd_lite0_kvasir.py "$s" \
-    model.teacher_ckpt="$ROOT/lite0_teacher_s$T/iter_$ITERS.pth"
+    model.teacher_ckpt="$LITE0_CKPT"
   test_run maunet_kd_malunet_s$s configs/maunet/maunet_kd_kvasir.py \
     configs/cross_dataset/maunet_kd_kvasir_on_cvc.py
   test_run maunet_kd_lite0_s$s configs/maunet/maunet_kd_lite0_kvasir.py \
@@ -96,7 +104,7 @@ for s in ${ABLATION_SEEDS:-}; do
   for terms in outputs imitation; do
     train maunet_kd_lite0_${terms}_s$s \
       configs/maunet/maunet_kd_lite0_${terms}_kvasir.py "$s" \
-      model.teacher_ckpt="$ROOT/lite0_teacher_s$T/iter_$ITERS.pth"
+      model.teacher_ckpt="$LITE0_CKPT"
     test_run maunet_kd_lite0_${terms}_s$s \
       configs/maunet/maunet_kd_lite0_${terms}_kvasir.py
   done
@@ -105,12 +113,12 @@ cache=work_dirs/teacher_cache/lite0_kvasir_k8
 build_cache() {
   [ -d "$cache" ] || python tools/misc/build_teacher_cache.py \
     configs/maunet/maunet_kd_lite0_cached_kvasir.py \
-    "$ROOT/lite0_teacher_s$T/iter_$ITERS.pth" --num-views 8 --out "$cache"
+    "$LITE0_CKPT" --num-views 8 --out "$cache"
 }
 for s in ${CACHE_SEEDS:-}; do
   build_cache
   train maunet_kd_lite0_cached_s$s configs/maunet/maunet_kd_lite0_cached_kvasir.py \
-    "$s" model.teacher_ckpt="$ROOT/lite0_teacher_s$T/iter_$ITERS.pth" \
+    "$s" model.teacher_ckpt="$LITE0_CKPT" \
     model.teacher_cache="$cache"
   test_run maunet_kd_lite0_cached_s$s configs/maunet/maunet_kd_lite0_kvasir.py
 done
@@ -123,7 +131,7 @@ for terms in imitation preference fast; do
     build_cache
     train maunet_kd_lite0_${terms}_cached_s$s \
       configs/maunet/maunet_kd_lite0_${terms}_cached_kvasir.py "$s" \
-      model.teacher_ckpt="$ROOT/lite0_teacher_s$T/iter_$ITERS.pth" \
+      model.teacher_ckpt="$LITE0_CKPT" \
       model.teacher_cache="$cache"
     test_run maunet_kd_lite0_${terms}_cached_s$s \
       configs/maunet/maunet_kd_lite0_kvasir.py
@@ -133,7 +141,7 @@ for s in ${DICEKD_SEEDS:-}; do
   build_cache
   train maunet_kd_lite0_dicekd_cached_s$s \
     configs/maunet/maunet_kd_lite0_dicekd_cached_kvasir.py "$s" \
-    model.teacher_ckpt="$ROOT/lite0_teacher_s$T/iter_$ITERS.pth" \
+    model.teacher_ckpt="$LITE0_CKPT" \
     model.teacher_cache="$cache"
   test_run maunet_kd_lite0_dicekd_cached_s$s configs/maunet/maunet_kd_lite0_kvasir.py
   train maunet_dice2_s$s configs/maunet/maunet_dice2_kvasir.py "$s"
