@@ -77,3 +77,24 @@ def test_an_unknown_type_is_caught():
     with MODELS.switch_scope_and_registry('mmseg') as registry:
         assert registry.get('MAUNet') is not None
         assert registry.get('MAUNett') is None
+
+
+CACHED = [name for name in CONFIGS if name.endswith('_cached_kvasir.py')]
+
+
+@pytest.mark.parametrize('name', CACHED)
+def test_cached_configs_read_their_cache_in_the_data_loader(name):
+    """Every cached config ends its train pipeline with LoadTeacherOutputs
+    reading the folder of its model.teacher_cache, and checks the cache
+    with TeacherCacheHook."""
+    cfg = Config.fromfile(osp.join(ROOT, name))
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    assert pipeline[-1]['type'] == 'LoadTeacherOutputs', name
+    assert pipeline[-2]['type'] == 'PackSegInputs', name
+    assert pipeline[-1]['cache'] == cfg.model.teacher_cache, name
+    assert any(h['type'] == 'medproto.TeacherCacheHook'
+               for h in cfg.custom_hooks), name
+
+
+def test_every_cached_config_is_found():
+    assert len(CACHED) == 6
