@@ -45,7 +45,8 @@ from medproto.utils.cli import ConfigError
 __all__ = [
     'TeacherCacheError', 'TeacherCache', 'TeacherCacheWriter',
     'build_teacher_cache', 'sha256_file', 'sha256_json', 'pipeline_of',
-    'view_augment_of', 'output_loader_of', 'data_fingerprint',
+    'view_augment_of', 'output_loader_of', 'cache_folder_of',
+    'data_fingerprint',
     'dataset_fingerprint', 'FINGERPRINT_LABELS', 'OUTPUT_LOADER',
     'OUTPUTS_KEY', 'OUTPUTS_META_KEY'
 ]
@@ -171,6 +172,29 @@ def view_augment_of(pipeline: Sequence) -> Mapping:
         raise TeacherCacheError(
             f'teacher cache: {VIEW_TRANSFORM} in the train '
             'pipeline must be a config dict with num_views')
+    return cfg
+
+
+def cache_folder_of(cfg) -> str:
+    """The folder of a ``teacher_cache`` setting: a folder or
+    ``dict(path=FOLDER)``.
+
+    Args:
+        cfg (str | Mapping): The setting.
+
+    Returns:
+        str: The folder.
+    """
+    if isinstance(cfg, Mapping):
+        unknown = set(cfg) - {'path'}
+        if 'path' not in cfg or unknown:
+            raise TeacherCacheError(
+                'teacher_cache must be a folder or dict(path=FOLDER), '
+                f'got {dict(cfg)!r}')
+        cfg = cfg['path']
+    if not isinstance(cfg, str):
+        raise TeacherCacheError('teacher_cache must be a folder or '
+                                f'dict(path=FOLDER), got {cfg!r}')
     return cfg
 
 
@@ -352,16 +376,12 @@ class TeacherCache:
             np.ndarray: float16, (sum of the features' sizes,).
         """
         layout = self.layout(names)
-        for what, idx, size in (('sample_idx', sample_idx, self.num_samples),
-                                ('view_idx', view_idx, self.num_views)):
-            if not 0 <= int(idx) < size:
-                raise TeacherCacheError(
-                    f'teacher cache {self.path}: {what} {int(idx)} outside '
-                    f'[0, {size}) (built for another dataset?)')
+        sample_idx, view_idx = int(sample_idx), int(view_idx)
+        self._check_indices(np.array([sample_idx]), np.array([view_idx]))
         out = np.empty(max((v[1] for v in layout.values()), default=0),
                        np.float16)
         for name, (start, stop, _) in layout.items():
-            self._read_rows(name, [int(sample_idx)], [int(view_idx)],
+            self._read_rows(name, [sample_idx], [view_idx],
                             out[None, start:stop])
         return out
 
@@ -420,17 +440,22 @@ class TeacherCache:
             raise TeacherCacheError(
                 f'teacher cache {self.path}: {sample_idx.size} sample '
                 f'indices but {view_idx.size} view indices')
+        self._check_indices(sample_idx, view_idx)
+        array = self._array(name)
+        out = np.empty((sample_idx.size, *array.shape[2:]), array.dtype)
+        self._read_rows(name, sample_idx.tolist(), view_idx.tolist(),
+                        out.reshape(sample_idx.size, out[:1].size))
+        return out
+
+    def _check_indices(self, sample_idx: np.ndarray,
+                       view_idx: np.ndarray) -> None:
+        """Refuse sample / view indices outside [0, N) / [0, K)."""
         for what, idx, size in (('sample_idx', sample_idx, self.num_samples),
                                 ('view_idx', view_idx, self.num_views)):
             if idx.size and (idx.min() < 0 or idx.max() >= size):
                 raise TeacherCacheError(
                     f'teacher cache {self.path}: {what} {idx.tolist()} '
                     f'outside [0, {size}) (built for another dataset?)')
-        array = self._array(name)
-        out = np.empty((sample_idx.size, *array.shape[2:]), array.dtype)
-        self._read_rows(name, sample_idx.tolist(), view_idx.tolist(),
-                        out.reshape(sample_idx.size, out[:1].size))
-        return out
 
     def _read_rows(self, name: str, sample_idx: List[int],
                    view_idx: List[int], rows: np.ndarray) -> None:
@@ -677,8 +702,15 @@ class _ViewDataset(torch.utils.data.Dataset):
     ``LoadTeacherOutputs``)."""
 
     def __init__(self, dataset, num_views: int) -> None:
+        from mmengine.dataset import Compose
+
         self.dataset = dataset
         self.num_views = num_views
+        # the builder writes the cache that LoadTeacherOutputs would read
+        self.pipeline = Compose([
+            t for t in getattr(dataset.pipeline, 'transforms',
+                               [dataset.pipeline])
+            if type(t).__name__ != OUTPUT_LOADER])
 
     def __len__(self) -> int:
         return len(self.dataset) * self.num_views
@@ -687,12 +719,7 @@ class _ViewDataset(torch.utils.data.Dataset):
         i, k = divmod(j, self.num_views)
         info = self.dataset.get_data_info(i)
         info['view_idx'] = k
-        out = info
-        for t in getattr(self.dataset.pipeline, 'transforms',
-                         [self.dataset.pipeline]):
-            # the builder writes the cache that transform would read
-            if type(t).__name__ != OUTPUT_LOADER and out is not None:
-                out = t(out)
+        out = self.pipeline(info)
         if out is None:
             raise TeacherCacheError(
                 f'teacher cache: the pipeline dropped sample '

@@ -72,17 +72,17 @@ def _loader_follows_teacher_cache(cfg: Config) -> None:
     distiller's ``model.teacher_cache`` (e.g. a folder given with
     ``--cfg-options model.teacher_cache=DIR`` reaches both)."""
     from medproto.distill.teacher_cache import (TeacherCacheError,
+                                                cache_folder_of,
                                                 output_loader_of, pipeline_of)
     model = cfg.get('model')
     cache = model.get('teacher_cache') if isinstance(model, dict) else None
-    if isinstance(cache, dict):
-        cache = cache.get('path')
     dataset = (cfg.get('train_dataloader') or {}).get('dataset')
-    if not isinstance(cache, str) or not isinstance(dataset, dict):
+    if cache is None or not isinstance(dataset, dict):
         return
     try:
+        cache = cache_folder_of(cache)
         loader = output_loader_of(pipeline_of(dataset))
-    except TeacherCacheError:  # no pipeline; the runner reports it
+    except TeacherCacheError:  # the distiller / runner reports it
         return
     if loader is not None:
         loader['cache'] = cache

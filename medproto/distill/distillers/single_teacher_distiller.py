@@ -16,8 +16,8 @@ from torch import Tensor, nn
 from medproto.distill.recorders import RecorderManager
 from medproto.distill.teacher_cache import (OUTPUT_LOADER, OUTPUTS_KEY,
                                             OUTPUTS_META_KEY, TeacherCache,
-                                            TeacherCacheError, sha256_file,
-                                            sha256_json)
+                                            TeacherCacheError, cache_folder_of,
+                                            sha256_file, sha256_json)
 from medproto.registry import MODELS
 from medproto.utils.paths import model_cfg_from_file, resolve_checkpoint
 from .inputs import (InputRef, PixelwiseMap, RefDict, check_forward_arguments,
@@ -343,17 +343,7 @@ class SingleTeacherDistiller(BaseModel):
                     data_preprocessor=sha256_json(preprocessor))
 
     def _open_teacher_cache(self, cfg: CacheCfg) -> TeacherCache:
-        if isinstance(cfg, Mapping):
-            unknown = set(cfg) - {'path'}
-            if 'path' not in cfg or unknown:
-                raise TeacherCacheError(
-                    'teacher_cache must be a folder or dict(path=FOLDER), '
-                    f'got {dict(cfg)!r}')
-            cfg = cfg['path']
-        if not isinstance(cfg, str):
-            raise TeacherCacheError('teacher_cache must be a folder or '
-                                    f'dict(path=FOLDER), got {cfg!r}')
-        cache = TeacherCache(cfg)
+        cache = TeacherCache(cache_folder_of(cfg))
         cache.check(self.teacher_fingerprint())
         return cache
 
